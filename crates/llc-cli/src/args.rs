@@ -4,7 +4,8 @@
 //! most the narrowest width?) is checked by the library that owns it, so that the CLI and the
 //! crates reject the same inputs with the same words.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use llc_estimators::SamplerKind;
 
 /// Local learning coefficients (LLC, λ) of neural networks, from singular learning theory.
 ///
@@ -23,6 +24,164 @@ pub(crate) enum Command {
     /// Exact learning coefficients from closed-form theorems (no sampling).
     #[command(subcommand)]
     Theory(TheoryCommand),
+    /// Estimate λ̂ with multi-chain SGLD at a random teacher network (noiseless synthetic data).
+    #[command(subcommand)]
+    Estimate(EstimateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum EstimateCommand {
+    /// λ̂ of a deep linear network at a random teacher, beside Aoyagi's exact λ.
+    ///
+    /// The teacher follows the paper: entries N(0, 1/fan_in), each layer's rank cut at random with
+    /// probability 1/2 (or, with --rank, a product of exactly that rank). Inputs x ~ U[−10, 10],
+    /// targets y = teacher(x); λ̂ = nβ·(mean draw loss − L_n(w*)) with nβ = n/ln n.
+    Dln(EstimateDlnArgs),
+    /// λ̂ of a ReLU MLP (with biases) at a random teacher; no closed form, d/2 is the bound.
+    ///
+    /// The teacher has weights N(0, 1/fan_in) and hidden biases N(0, 1), as in the paper's
+    /// SGLD-vs-MALA experiment.
+    Mlp(EstimateMlpArgs),
+}
+
+/// Arguments of `llc estimate dln`.
+#[derive(Debug, Args)]
+pub(crate) struct EstimateDlnArgs {
+    /// Layer widths H_1,…,H_{M+1}, input first (e.g. 20,30,25,10).
+    #[arg(long, value_name = "H1,H2,...", value_parser = parse_widths)]
+    pub(crate) widths: Widths,
+
+    /// Cut the teacher's first layer to rank r, so that its product has rank exactly r (other
+    /// layers full rank). Without it the teacher is chosen by --teacher.
+    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = parse_rank)]
+    pub(crate) rank: Option<usize>,
+
+    /// The teacher when --rank is not given: full-rank (every layer full rank, where λ̂ should match
+    /// Aoyagi's λ) or paper-random (the paper's random rank cuts, where λ̂ estimates the local
+    /// coefficient, which can exceed Aoyagi's global λ; see docs/dln-teachers.md).
+    #[arg(long, value_enum, default_value_t = TeacherArg::FullRank, conflicts_with = "rank")]
+    pub(crate) teacher: TeacherArg,
+
+    #[command(flatten)]
+    pub(crate) common: EstimateArgs,
+}
+
+/// Arguments of `llc estimate mlp`.
+#[derive(Debug, Args)]
+pub(crate) struct EstimateMlpArgs {
+    /// Layer widths, input first (e.g. 10,20,20,10); ReLU after every layer but the last.
+    #[arg(long, value_name = "H1,H2,...", value_parser = parse_widths)]
+    pub(crate) widths: Widths,
+
+    #[command(flatten)]
+    pub(crate) common: EstimateArgs,
+}
+
+/// The sampler and data flags shared by every `llc estimate` model.
+///
+/// The defaults come from the paper's DLN settings (γ = 1, batch 500, nβ = n/ln n) and from
+/// measurements on random DLNs (ε = 2.5e-7, 12,000 steps; docs/estimator-defaults.md).
+#[derive(Debug, Args)]
+pub(crate) struct EstimateArgs {
+    /// Seed of the teacher, the data and every chain.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed: u64,
+
+    /// Number of samples n in the data set (scientific notation such as 1e5 is accepted).
+    #[arg(long, value_name = "N", default_value = "100000", value_parser = parse_count)]
+    pub(crate) n: usize,
+
+    /// SGLD steps per chain, burn-in included.
+    #[arg(long, value_name = "T", default_value = "12000", value_parser = parse_count)]
+    pub(crate) steps: usize,
+
+    /// Steps discarded at the start of each chain (default: a fifth of --steps).
+    #[arg(long, value_name = "B", allow_hyphen_values = true, value_parser = parse_count_or_zero)]
+    pub(crate) burn_in: Option<usize>,
+
+    /// Step size ε of w ← w − (ε/2)(nβ∇L_B + γ(w − w*)) + √ε·ξ.
+    #[arg(long, value_name = "E", default_value = "2.5e-7", allow_hyphen_values = true, value_parser = parse_positive)]
+    pub(crate) epsilon: f64,
+
+    /// Localization γ of the prior (γ/2)‖w − w*‖² around the measured point w*.
+    #[arg(long, value_name = "G", default_value = "1", allow_hyphen_values = true, value_parser = parse_non_negative)]
+    pub(crate) gamma: f64,
+
+    /// Inverse temperature times n, nβ (default: n/ln n, i.e. β = 1/ln n).
+    #[arg(long = "nbeta", value_name = "NBETA", allow_hyphen_values = true, value_parser = parse_positive)]
+    pub(crate) n_beta: Option<f64>,
+
+    /// Minibatch size m (at most n).
+    #[arg(long, value_name = "M", default_value = "500", value_parser = parse_count)]
+    pub(crate) batch: usize,
+
+    /// Number of independent chains C.
+    #[arg(long, value_name = "C", default_value = "4", value_parser = parse_count)]
+    pub(crate) chains: usize,
+
+    /// The sampler.
+    #[arg(long, value_enum, default_value_t = SamplerArg::Sgld)]
+    pub(crate) sampler: SamplerArg,
+
+    /// Measure the MALA acceptance probability of the SGLD move every K steps (0: never).
+    #[arg(long, value_name = "K", default_value = "20", value_parser = parse_count_or_zero)]
+    pub(crate) acceptance_every: usize,
+
+    /// Hold the data set in memory, or generate each minibatch from (seed, index); auto holds it
+    /// when it takes at most 256 MiB.
+    #[arg(long, value_enum, default_value_t = DataFormArg::Auto)]
+    pub(crate) data: DataFormArg,
+
+    /// Print one JSON object (lambda_hat, lambda_hat_std, per_chain, lambda, rank, params,
+    /// seconds, steps_per_second, diagnostics, config, …) instead of the table.
+    #[arg(long)]
+    pub(crate) json: bool,
+
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub(crate) quiet: bool,
+}
+
+/// `--teacher` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TeacherArg {
+    /// Every layer full rank.
+    FullRank,
+    /// The paper's procedure: each layer's rank cut at random with probability 1/2.
+    PaperRandom,
+}
+
+/// `--sampler` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SamplerArg {
+    /// Plain SGLD.
+    Sgld,
+    /// RMSprop-SGLD as in devinterp (V₀ = 0, no bias correction).
+    RmspropSgld,
+    /// RMSprop-SGLD as in Hitchcock & Hoogland 2025 (V₀ = 1, bias-corrected).
+    RmspropSgldBiasCorrected,
+}
+
+impl SamplerArg {
+    /// The estimator's name for it.
+    pub(crate) fn kind(self) -> SamplerKind {
+        match self {
+            Self::Sgld => SamplerKind::Sgld,
+            Self::RmspropSgld => SamplerKind::RmspropSgld,
+            Self::RmspropSgldBiasCorrected => SamplerKind::RmspropSgldBiasCorrected,
+        }
+    }
+}
+
+/// `--data` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DataFormArg {
+    /// Materialize when it fits in 256 MiB, stream otherwise.
+    Auto,
+    /// Hold every sample in memory.
+    Materialized,
+    /// Generate each minibatch from (seed, index).
+    Streaming,
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +244,42 @@ fn parse_rank(text: &str) -> Result<usize, String> {
         .map_err(|_| format!("the rank must be a non-negative integer (0 for a zero teacher), got '{text}'"))
 }
 
+/// Parses a count ≥ 1, accepting scientific notation for whole numbers (1e5).
+fn parse_count(text: &str) -> Result<usize, String> {
+    match parse_count_or_zero(text)? {
+        0 => Err(format!("expected a whole number ≥ 1, got '{text}'")),
+        n => Ok(n),
+    }
+}
+
+/// Parses a count ≥ 0, accepting scientific notation for whole numbers (1e5).
+fn parse_count_or_zero(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    if let Ok(n) = t.parse::<usize>() {
+        return Ok(n);
+    }
+    match t.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 1e15 => Ok(x as usize),
+        _ => Err(format!("expected a whole number ≥ 0, got '{text}'")),
+    }
+}
+
+/// Parses a finite number > 0.
+fn parse_positive(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("expected a finite number > 0, got '{text}'")),
+    }
+}
+
+/// Parses a finite number ≥ 0.
+fn parse_non_negative(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("expected a finite number ≥ 0, got '{text}'")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +299,22 @@ mod tests {
         assert_eq!(parse_rank("3"), Ok(3));
         assert!(parse_rank("-1").unwrap_err().contains("non-negative integer"));
         assert!(parse_rank("1.5").is_err());
+    }
+
+    #[test]
+    fn numbers_parse_and_reject() {
+        assert_eq!(parse_count("1e5"), Ok(100_000));
+        assert_eq!(parse_count("500"), Ok(500));
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("1.5").is_err());
+        assert!(parse_count("-3").is_err());
+        assert_eq!(parse_count_or_zero("0"), Ok(0));
+        assert_eq!(parse_positive("5e-7"), Ok(5e-7));
+        for bad in ["0", "-1e-5", "NaN", "inf", "x"] {
+            assert!(parse_positive(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_non_negative("0"), Ok(0.0));
+        assert!(parse_non_negative("-0.5").is_err());
     }
 
     #[test]

@@ -1,15 +1,17 @@
-//! The `llc` command-line tool: closed-form learning coefficients today, SGLD estimates as the
-//! estimator crates land.
+//! The `llc` command-line tool: exact learning coefficients from theory, and SGLD estimates λ̂.
 //!
 //! ```text
 //! $ llc theory dln --widths 5,3,5 --rank 1
 //! $ llc theory dln --widths 5,3,5 --rank 1 --json
+//! $ llc estimate dln --widths 20,30,25,10
+//! $ llc estimate mlp --widths 10,20,20,10 --json
 //! ```
 //!
 //! Every problem with the user's input is reported as one line on stderr that names it, with exit
 //! status 2 ([`exit::USAGE`]); the tool never panics on bad input.
 
 mod args;
+mod estimate;
 mod exit;
 mod theory;
 
@@ -24,6 +26,8 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         args::Command::Theory(args::TheoryCommand::Dln(dln)) => theory::run_dln(&dln),
+        args::Command::Estimate(args::EstimateCommand::Dln(dln)) => estimate::run_dln(&dln),
+        args::Command::Estimate(args::EstimateCommand::Mlp(mlp)) => estimate::run_mlp(&mlp),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,23 +1,53 @@
 //! # llc-estimators: the local learning coefficient λ̂ from posterior samples
 //!
-//! This crate will own the estimator λ̂(w*) = nβ·(E_w[L_n(w)] − L_n(w*)) of the paper
-//! (arXiv 2308.12108 v2, the definition of λ̂ with β = 1/ln n) and the machinery around it:
+//! The estimator of the paper (arXiv 2308.12108 v2), for a model at a point w* with n data:
 //!
-//! - C chains with burn-in, draws and thinning, one λ̂ per chain, mean and standard deviation;
-//! - one interface over two samplers: stochastic-gradient (SGLD) and full-batch (MALA);
-//! - diagnostics across chains (R̂, effective sample size, acceptance) and divergence reports that
-//!   name the chain and step while keeping every other chain;
-//! - serde configuration and result types, validated before any work starts.
+//! λ̂(w*) = nβ·(E_w[L_n(w)] − L_n(w*)),   β = 1/ln n,
 //!
-//! It depends on the sampler crate and burn, and takes any burn module with a loss closure, so
-//! it is not tied to the models crate. Nothing is implemented yet; the example shows the quantity
-//! it will compute, for a chain of losses already drawn.
+//! where the expectation is over the localized tempered posterior, approximated by SGLD chains
+//! (the `llc-sampler` crate). This crate runs C chains with burn-in and thinning, reports λ̂ per chain,
+//! its mean and standard deviation, R̂ and the effective sample size of the loss traces, the MALA
+//! acceptance of the moves, and any chain that diverged (by chain and step, keeping the others).
+//!
+//! It takes any burn module, a loss closure over a minibatch and a [`DataSource`], so it is not tied
+//! to the workspace's own models:
 //!
 //! ```
-//! // λ̂ = nβ·(mean draw loss − L_n(w*)), with nβ = n/ln n.
-//! let n = 1000.0_f64;
-//! let n_beta = n / n.ln();
-//! let draws = [0.012, 0.010, 0.011];
-//! let lambda_hat = n_beta * (draws.iter().sum::<f64>() / 3.0 - 0.0);
-//! assert!((lambda_hat - 1.5924).abs() < 1e-3);
+//! use burn::backend::{Autodiff, NdArray};
+//! use burn::module::{Module, Param};
+//! use burn::tensor::Tensor;
+//! use llc_estimators::{EstimatorConfig, FnDataSource, InitLoss, NoProgress, estimate_llc};
+//!
+//! type B = Autodiff<NdArray>;
+//!
+//! // A one-parameter model y = a·x fitted to y = 0: a regular model, so λ = d/2 = 1/2.
+//! #[derive(Module, Debug)]
+//! struct Line<B: burn::tensor::backend::Backend> {
+//!     a: Param<Tensor<B, 1>>,
+//! }
+//!
+//! let device = Default::default();
+//! let model = Line::<B> { a: Param::from_tensor(Tensor::zeros([1], &device)) };
+//! let xs: Vec<f32> = (0..1000).map(|i| (i as f32 / 500.0) - 1.0).collect();
+//! let data = FnDataSource::new(xs.len(), |idx: &[usize]| {
+//!     let x: Vec<f32> = idx.iter().map(|&i| xs[i]).collect();
+//!     Tensor::<B, 1>::from_floats(x.as_slice(), &device)
+//! });
+//! let loss = |m: &Line<B>, x: &Tensor<B, 1>| (x.clone() * m.a.val()).square().mean();
+//! let config = EstimatorConfig { n_chains: 2, n_steps: 2_000, n_burnin: 500, batch_size: 100, epsilon: 1e-3, ..Default::default() };
+//! let estimate = estimate_llc(&model, &data, loss, &config, InitLoss::Known(0.0), &mut NoProgress).unwrap();
+//! assert!((estimate.lambda_hat - 0.5).abs() < 0.15, "λ̂ = {}", estimate.lambda_hat);
 //! ```
+
+mod config;
+mod data;
+pub mod diagnostics;
+mod error;
+mod estimate;
+
+pub use config::{EstimatorConfig, SamplerKind};
+pub use data::{DataSource, FnDataSource};
+pub use error::EstimatorError;
+pub use estimate::{
+    ChainResult, Diagnostics, Divergence, InitLoss, LlcEstimate, NoProgress, Progress, estimate_llc, full_data_loss,
+};

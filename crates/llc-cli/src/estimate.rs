@@ -1,0 +1,360 @@
+//! `llc estimate dln|mlp`: λ̂ by multi-chain SGLD at a random teacher, with the exact λ beside it
+//! where theory has it.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use burn::backend::{Autodiff, NdArray};
+use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use llc_estimators::{DataSource, Divergence, EstimatorConfig, InitLoss, LlcEstimate, Progress, estimate_llc};
+use llc_models::{DataForm, DlnTeacher, MlpTeacher, RegressionData, SyntheticInputs, mse};
+use serde::Serialize;
+
+use crate::args::{DataFormArg, EstimateArgs, EstimateDlnArgs, EstimateMlpArgs, TeacherArg};
+use crate::exit::Failure;
+
+/// The CPU backend with autodiff: burn-ndarray, f32.
+type Cpu = Autodiff<NdArray<f32>>;
+
+/// Adapts the models crate's regression data to the estimator's [`DataSource`].
+struct Regression<B: Backend>(RegressionData<B>);
+
+impl<B: Backend> DataSource for Regression<B> {
+    type Batch = (Tensor<B, 2>, Tensor<B, 2>);
+
+    fn len(&self) -> usize {
+        self.0.n()
+    }
+
+    fn batch(&self, indices: &[usize]) -> Self::Batch {
+        // The estimator only asks for indices below n, the one condition `batch` checks.
+        self.0.batch(indices).expect("the estimator draws indices below n")
+    }
+}
+
+/// The JSON form of `llc estimate … --json`.
+#[derive(Debug, Serialize)]
+struct EstimateReport {
+    model: &'static str,
+    widths: Vec<usize>,
+    params: usize,
+    /// Rank of the teacher's product (DLN only).
+    rank: Option<usize>,
+    /// Aoyagi's λ (DLN only).
+    lambda: Option<f64>,
+    /// d/2, the bound every λ satisfies.
+    regular_lambda: f64,
+    lambda_hat: Option<f64>,
+    lambda_hat_std: Option<f64>,
+    /// (λ̂ − λ)/λ where λ is known and nonzero.
+    relative_error: Option<f64>,
+    per_chain: Vec<ChainReport>,
+    n: usize,
+    n_beta: f64,
+    init_loss: f64,
+    data_form: &'static str,
+    seconds: f64,
+    steps_per_second: f64,
+    diagnostics: DiagnosticsReport,
+    config: EstimatorConfig,
+}
+
+#[derive(Debug, Serialize)]
+struct ChainReport {
+    chain: usize,
+    lambda_hat: Option<f64>,
+    mean_acceptance: Option<f64>,
+    draws: usize,
+    diverged_at_step: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+struct DiagnosticsReport {
+    acceptance: Option<f64>,
+    r_hat: Option<f64>,
+    ess: Option<f64>,
+    diverged_chains: Vec<Divergence>,
+}
+
+/// The estimator settings from the flags, with the documented defaults.
+fn estimator_config(args: &EstimateArgs) -> EstimatorConfig {
+    let burn_in = args.burn_in.unwrap_or(args.steps / 5);
+    EstimatorConfig {
+        n_chains: args.chains,
+        n_steps: args.steps,
+        n_burnin: burn_in,
+        thinning: 1,
+        batch_size: args.batch,
+        epsilon: args.epsilon,
+        gamma: args.gamma,
+        n_beta: args.n_beta,
+        sampler: args.sampler.kind(),
+        seed: args.seed,
+        acceptance_every: args.acceptance_every,
+    }
+}
+
+fn data_form(arg: DataFormArg) -> DataForm {
+    match arg {
+        DataFormArg::Auto => DataForm::Auto,
+        DataFormArg::Materialized => DataForm::Materialized,
+        DataFormArg::Streaming => DataForm::Streaming,
+    }
+}
+
+pub(crate) fn run_dln(args: &EstimateDlnArgs) -> Result<(), Failure> {
+    let widths = &args.widths.0;
+    // Validate the shape and rank with the theory crate first: its messages name the problem.
+    llc_theory::validate(widths, args.rank.unwrap_or(0))
+        .map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
+    let common = &args.common;
+    let config = estimator_config(common);
+    config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
+
+    let teacher = match (args.rank, args.teacher) {
+        (Some(rank), _) => DlnTeacher::with_rank(widths, rank, common.seed),
+        (None, TeacherArg::FullRank) => DlnTeacher::full_rank(widths, common.seed),
+        (None, TeacherArg::PaperRandom) => DlnTeacher::random(widths, common.seed),
+    }
+    .map_err(|e| Failure::usage(format!("cannot build the teacher: {e}")))?;
+    let rank = teacher.true_rank();
+    let theory = llc_theory::dln_learning_coefficient(widths, rank)
+        .map_err(|e| Failure::other(format!("theory failed for the teacher's rank {rank}: {e}")))?;
+
+    let device = Default::default();
+    let inputs = SyntheticInputs::new(common.seed.wrapping_add(1), common.n, widths[0])
+        .map_err(|e| Failure::usage(format!("cannot define the data set: {e}")))?;
+    let data = RegressionData::<Cpu>::dln(&teacher, inputs, data_form(common.data), &device)
+        .map_err(|e| Failure::usage(format!("cannot build the data set: {e}")))?;
+    let materialized = data.is_materialized();
+    let model = teacher.to_module::<Cpu>(&device);
+    let data = Regression(data);
+    // A noiseless teacher has L_n(w*) = 0 exactly; with data in memory it is also checked.
+    let init = if materialized { InitLoss::Compute { chunk: 4096 } } else { InitLoss::Known(0.0) };
+
+    let estimate = run_with_progress(common, |progress| {
+        estimate_llc(
+            &model,
+            &data,
+            |m: &llc_models::Dln<Cpu>, (x, y): &(Tensor<Cpu, 2>, Tensor<Cpu, 2>)| mse(m.forward(x.clone()), y.clone()),
+            &config,
+            init,
+            progress,
+        )
+    })?;
+    let report = build_report(
+        "dln",
+        widths.clone(),
+        model_params(widths, false),
+        Some(rank),
+        Some(theory.lambda()),
+        materialized,
+        estimate,
+    );
+    emit(&report, common.json)
+}
+
+pub(crate) fn run_mlp(args: &EstimateMlpArgs) -> Result<(), Failure> {
+    let widths = &args.widths.0;
+    llc_theory::validate(widths, 0).map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
+    let common = &args.common;
+    let config = estimator_config(common);
+    config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
+    let teacher = MlpTeacher::random(widths, common.seed, 1.0)
+        .map_err(|e| Failure::usage(format!("cannot build the teacher: {e}")))?;
+    let device = Default::default();
+    let inputs = SyntheticInputs::new(common.seed.wrapping_add(1), common.n, widths[0])
+        .map_err(|e| Failure::usage(format!("cannot define the data set: {e}")))?;
+    let data = RegressionData::<Cpu>::mlp(&teacher, inputs, data_form(common.data), &device)
+        .map_err(|e| Failure::usage(format!("cannot build the data set: {e}")))?;
+    let materialized = data.is_materialized();
+    let model = teacher.to_module::<Cpu>(&device);
+    let data = Regression(data);
+    let init = if materialized { InitLoss::Compute { chunk: 4096 } } else { InitLoss::Known(0.0) };
+    let estimate = run_with_progress(common, |progress| {
+        estimate_llc(
+            &model,
+            &data,
+            |m: &llc_models::Mlp<Cpu>, (x, y): &(Tensor<Cpu, 2>, Tensor<Cpu, 2>)| mse(m.forward(x.clone()), y.clone()),
+            &config,
+            init,
+            progress,
+        )
+    })?;
+    let report = build_report("mlp", widths.clone(), model_params(widths, true), None, None, materialized, estimate);
+    emit(&report, common.json)
+}
+
+fn model_params(widths: &[usize], biases: bool) -> usize {
+    widths.windows(2).map(|w| w[0] * w[1] + if biases { w[1] } else { 0 }).sum()
+}
+
+/// Runs the estimate with a progress bar on stderr that appears only if the run lasts over a
+/// second and stderr is a terminal.
+fn run_with_progress(
+    args: &EstimateArgs,
+    run: impl FnOnce(&mut dyn Progress) -> Result<LlcEstimate, llc_estimators::EstimatorError>,
+) -> Result<LlcEstimate, Failure> {
+    let mut progress = Bar::new(args.quiet);
+    run(&mut progress).map_err(|e| match e {
+        llc_estimators::EstimatorError::InvalidConfig(_) => Failure::usage(e.to_string()),
+        other => Failure::other(other.to_string()),
+    })
+}
+
+/// An indicatif bar that stays hidden for the first second.
+struct Bar {
+    bar: ProgressBar,
+    started: Instant,
+    shown: bool,
+    quiet: bool,
+}
+
+impl Bar {
+    fn new(quiet: bool) -> Self {
+        Self { bar: ProgressBar::hidden(), started: Instant::now(), shown: false, quiet }
+    }
+}
+
+impl Progress for Bar {
+    fn start(&mut self, total_steps: u64) {
+        self.bar.set_length(total_steps);
+        self.started = Instant::now();
+    }
+
+    fn advance(&mut self, steps: u64) {
+        self.bar.inc(steps);
+        if !self.shown && !self.quiet && self.started.elapsed() > Duration::from_secs(1) {
+            self.shown = true;
+            self.bar.set_style(
+                ProgressStyle::with_template("sampling {bar:40} {pos}/{len} chain-steps  {per_sec}  ETA {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn diverged(&mut self, divergence: &Divergence) {
+        self.bar.suspend(|| eprintln!("warning: {divergence}; the other chains go on"));
+    }
+
+    fn finish(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn build_report(
+    model: &'static str,
+    widths: Vec<usize>,
+    params: usize,
+    rank: Option<usize>,
+    lambda: Option<f64>,
+    materialized: bool,
+    e: LlcEstimate,
+) -> EstimateReport {
+    let finished = e.lambda_hat.is_finite();
+    let lambda_hat = finished.then_some(e.lambda_hat);
+    EstimateReport {
+        model,
+        params,
+        rank,
+        lambda,
+        regular_lambda: params as f64 / 2.0,
+        lambda_hat,
+        lambda_hat_std: finished.then_some(e.lambda_hat_std),
+        relative_error: match (lambda_hat, lambda) {
+            (Some(hat), Some(l)) if l > 0.0 => Some((hat - l) / l),
+            _ => None,
+        },
+        per_chain: e
+            .per_chain
+            .iter()
+            .map(|c| ChainReport {
+                chain: c.chain_idx,
+                lambda_hat: c.lambda_hat,
+                mean_acceptance: c.mean_acceptance,
+                draws: c.n_draws,
+                diverged_at_step: c.divergence.as_ref().map(|d| d.step),
+            })
+            .collect(),
+        n: e.n,
+        n_beta: e.n_beta,
+        init_loss: e.init_loss,
+        data_form: if materialized { "materialized" } else { "streaming" },
+        seconds: e.seconds,
+        steps_per_second: e.steps_per_second,
+        diagnostics: DiagnosticsReport {
+            acceptance: e.diagnostics.mean_acceptance,
+            r_hat: e.diagnostics.r_hat,
+            ess: e.diagnostics.ess,
+            diverged_chains: e.diagnostics.diverged.clone(),
+        },
+        config: e.config,
+        widths,
+    }
+}
+
+/// Prints the report (JSON or a table) and turns divergence into the exit status: some chains lost
+/// is a warning, all chains lost is a failure (the report is printed either way).
+fn emit(report: &EstimateReport, json: bool) -> Result<(), Failure> {
+    let text = if json {
+        serde_json::to_string(report).map_err(|e| Failure::other(format!("could not encode JSON: {e}")))?
+    } else {
+        human(report)
+    };
+    writeln!(std::io::stdout().lock(), "{text}")
+        .map_err(|e| Failure::other(format!("could not write to stdout: {e}")))?;
+    let lost = report.diagnostics.diverged_chains.len();
+    if report.lambda_hat.is_none() {
+        return Err(Failure::other(format!(
+            "all {lost} chains diverged (first: {}); try a smaller --epsilon",
+            report.diagnostics.diverged_chains.first().map(|d| d.to_string()).unwrap_or_default()
+        )));
+    }
+    if lost > 0 {
+        eprintln!("warning: {lost} of {} chains diverged; λ̂ uses the others", report.per_chain.len());
+    }
+    Ok(())
+}
+
+fn human(r: &EstimateReport) -> String {
+    let arrows = r.widths.iter().map(usize::to_string).collect::<Vec<_>>().join(" → ");
+    let mut out = String::new();
+    let kind = if r.model == "dln" { "deep linear network" } else { "ReLU network" };
+    out.push_str(&format!("{kind} {arrows}  (d = {} parameters", r.params));
+    if let Some(rank) = r.rank {
+        out.push_str(&format!(", teacher rank r = {rank}"));
+    }
+    out.push_str(&format!("), n = {}, nβ = {:.1}\n", r.n, r.n_beta));
+    match (r.lambda_hat, r.lambda_hat_std) {
+        (Some(hat), Some(sd)) => out.push_str(&format!(
+            "  estimated     λ̂ = {hat:.2} ± {sd:.2}  (mean ± sd over {} chains)\n",
+            r.per_chain.iter().filter(|c| c.lambda_hat.is_some()).count()
+        )),
+        _ => out.push_str("  estimated     λ̂ = none: every chain diverged\n"),
+    }
+    if let Some(lambda) = r.lambda {
+        out.push_str(&format!("  exact         λ = {lambda} (Aoyagi)"));
+        if let Some(rel) = r.relative_error {
+            out.push_str(&format!(", relative error {:+.1}%", 100.0 * rel));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!("  regular bound d/2 = {}\n", r.regular_lambda));
+    let d = &r.diagnostics;
+    let fmt = |x: Option<f64>, p: usize| x.map_or("n/a".to_string(), |v| format!("{v:.p$}"));
+    out.push_str(&format!(
+        "  diagnostics   R̂ = {}, ESS = {}, MALA acceptance = {}, diverged chains = {}\n",
+        fmt(d.r_hat, 3),
+        fmt(d.ess, 0),
+        fmt(d.acceptance, 3),
+        d.diverged_chains.len()
+    ));
+    out.push_str(&format!(
+        "  {} chains × {} steps in {:.1} s ({:.0} chain-steps/s), {} data",
+        r.config.n_chains, r.config.n_steps, r.seconds, r.steps_per_second, r.data_form
+    ));
+    out
+}

@@ -1,0 +1,111 @@
+//! End-to-end tests of `llc estimate`: a small real run with the documented JSON keys, the same seed
+//! giving the same λ̂, and bad input refused with one line and status 2 before any sampling.
+
+use std::process::{Command, Output};
+
+fn llc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_llc")).args(args).output().expect("the llc binary runs")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).expect("one JSON object on stdout")
+}
+
+/// A 5→8→30 network with a rank-0 teacher: λ = 20 exactly, and the local coefficient at this
+/// teacher equals it (input-bound regime). 2 chains × 3,000 steps take about a second.
+const SMALL: &[&str] = &[
+    "estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "3000", "--chains", "2", "--json", "--seed", "3",
+];
+
+#[test]
+fn a_small_estimate_reports_every_documented_key() {
+    let value = json(&llc(SMALL));
+    for key in [
+        "lambda_hat",
+        "lambda_hat_std",
+        "per_chain",
+        "lambda",
+        "rank",
+        "params",
+        "seconds",
+        "steps_per_second",
+        "diagnostics",
+        "relative_error",
+        "config",
+    ] {
+        assert!(value.get(key).is_some(), "missing key {key}: {value}");
+    }
+    for key in ["acceptance", "r_hat", "ess", "diverged_chains"] {
+        assert!(value["diagnostics"].get(key).is_some(), "missing diagnostics.{key}");
+    }
+    assert_eq!(value["lambda"], 20.0);
+    assert_eq!(value["rank"], 0);
+    assert_eq!(value["params"], 280);
+    assert_eq!(value["per_chain"].as_array().unwrap().len(), 2);
+    // A short run: 10% is loose enough for 2 × 2,400 draws (chain spread ~2% of λ here).
+    let hat = value["lambda_hat"].as_f64().unwrap();
+    assert!((hat / 20.0 - 1.0).abs() < 0.10, "λ̂ = {hat}");
+    assert_eq!(value["diagnostics"]["diverged_chains"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_lambda_hat() {
+    let a = json(&llc(SMALL));
+    let b = json(&llc(SMALL));
+    assert_eq!(a["lambda_hat"], b["lambda_hat"]);
+    assert_eq!(a["per_chain"], b["per_chain"]);
+}
+
+#[test]
+fn the_human_report_names_both_lambdas() {
+    let out = llc(&["estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "500", "--chains", "1"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("λ̂ = ") && text.contains("λ = 20 (Aoyagi)"), "{text}");
+}
+
+#[test]
+fn an_mlp_estimate_runs_and_reports_the_bound() {
+    let value = json(&llc(&[
+        "estimate", "mlp", "--widths", "3,4,2", "--steps", "400", "--chains", "1", "--n", "1000", "--json",
+    ]));
+    assert_eq!(value["params"], 3 * 4 + 4 + 4 * 2 + 2);
+    assert_eq!(value["regular_lambda"], 13.0);
+    assert!(value["lambda"].is_null());
+    assert!(value["lambda_hat"].as_f64().unwrap().is_finite());
+}
+
+/// Each bad invocation and a fragment its one-line message must contain. All are refused before
+/// any sampling starts.
+const BAD: &[(&[&str], &str)] = &[
+    (&["estimate", "dln", "--widths", "5,x,5"], "'x'"),
+    (&["estimate", "dln", "--widths", "5,0,5"], "width number 2 is 0"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--rank", "4"], "rank 4 exceeds"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--epsilon", "0"], "--epsilon"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--epsilon", "-1e-5"], "--epsilon"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--epsilon", "NaN"], "--epsilon"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--gamma", "inf"], "--gamma"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--n", "100", "--batch", "500"], "batch size"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--chains", "0"], "--chains"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--steps", "100", "--burn-in", "100"], "burn-in"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--sampler", "hmc"], "hmc"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--n", "1.5"], "--n"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--rank", "1", "--teacher", "paper-random"], "--teacher"),
+    (&["estimate", "mlp", "--widths", "7"], "at least 2 widths"),
+];
+
+#[test]
+fn bad_estimate_input_gets_one_line_and_status_2() {
+    for (args, fragment) in BAD {
+        let out = llc(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "llc {args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "llc {args:?} must print one line:\n{err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(fragment),
+            "llc {args:?}: {err:?} should mention {fragment:?}"
+        );
+        assert!(out.stdout.is_empty(), "llc {args:?} printed to stdout");
+    }
+}

@@ -1,0 +1,176 @@
+//! The estimator's configuration: a serde type validated before any work starts.
+
+use llc_sampler::{RmsPropConfig, RmsPropVariant, SgldConfig, default_n_beta};
+use serde::{Deserialize, Serialize};
+
+use crate::EstimatorError;
+
+/// Which sampler draws from the localized tempered posterior.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SamplerKind {
+    /// Plain SGLD (the paper's sampler).
+    Sgld,
+    /// RMSprop-preconditioned SGLD in devinterp's variant (V₀ = 0, no bias correction).
+    RmspropSgld,
+    /// RMSprop-preconditioned SGLD as in Hitchcock & Hoogland 2025 (V₀ = 1, bias-corrected).
+    RmspropSgldBiasCorrected,
+}
+
+impl SamplerKind {
+    /// The name used on the command line and in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sgld => "sgld",
+            Self::RmspropSgld => "rmsprop-sgld",
+            Self::RmspropSgldBiasCorrected => "rmsprop-sgld-bias-corrected",
+        }
+    }
+}
+
+/// Everything that defines an estimate besides the model and the data.
+///
+/// Symbols (paper, arXiv 2308.12108 v2): `epsilon` ε, `gamma` γ, `n_beta` nβ (default n/ln n).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EstimatorConfig {
+    /// Number of independent chains C.
+    pub n_chains: usize,
+    /// Steps per chain, burn-in included.
+    pub n_steps: usize,
+    /// Steps discarded at the start of each chain.
+    pub n_burnin: usize,
+    /// Keep every `thinning`-th draw after burn-in.
+    pub thinning: usize,
+    /// Minibatch size m.
+    pub batch_size: usize,
+    /// Step size ε.
+    pub epsilon: f64,
+    /// Localization strength γ.
+    pub gamma: f64,
+    /// Inverse temperature times n; `None` means the paper's nβ = n/ln n.
+    pub n_beta: Option<f64>,
+    /// The sampler.
+    pub sampler: SamplerKind,
+    /// Seed of every random stream (chain c uses stream c of this seed).
+    pub seed: u64,
+    /// Report the MALA acceptance probability of the SGLD move every this many steps (0: never).
+    pub acceptance_every: usize,
+}
+
+impl Default for EstimatorConfig {
+    /// The paper's DLN settings (γ = 1, batch 500, nβ = n/ln n) with ε = 2.5e-7 (half the paper's
+    /// 5e-7, which is too large for some networks: MALA acceptance 0.75 and a 17% overestimate on
+    /// [12,50,80,8]), 4 chains of 12,000 steps and a 2,400-step burn-in. docs/estimator-defaults.md
+    /// has the measurements behind these numbers.
+    fn default() -> Self {
+        Self {
+            n_chains: 4,
+            n_steps: 12_000,
+            n_burnin: 2_400,
+            thinning: 1,
+            batch_size: 500,
+            epsilon: 2.5e-7,
+            gamma: 1.0,
+            n_beta: None,
+            sampler: SamplerKind::Sgld,
+            seed: 0,
+            acceptance_every: 20,
+        }
+    }
+}
+
+impl EstimatorConfig {
+    /// Checks the configuration against a data set of `n` samples, naming the first problem.
+    pub fn validate(&self, n: usize) -> Result<(), EstimatorError> {
+        let fail = |msg: String| Err(EstimatorError::InvalidConfig(msg));
+        if n == 0 {
+            return fail("the data set is empty (n = 0)".into());
+        }
+        if self.n_chains == 0 {
+            return fail("chains must be at least 1".into());
+        }
+        if self.n_steps == 0 {
+            return fail("steps must be at least 1".into());
+        }
+        if self.n_burnin >= self.n_steps {
+            return fail(format!(
+                "burn-in ({}) must be smaller than the number of steps ({}) so that draws remain",
+                self.n_burnin, self.n_steps
+            ));
+        }
+        if self.thinning == 0 {
+            return fail("thinning must be at least 1".into());
+        }
+        if self.batch_size == 0 || self.batch_size > n {
+            return fail(format!("batch size must be between 1 and n = {n}, got {}", self.batch_size));
+        }
+        if let Some(n_beta) = self.n_beta
+            && !(n_beta.is_finite() && n_beta > 0.0)
+        {
+            return fail(format!("n_beta must be finite and > 0, got {n_beta}"));
+        }
+        self.sgld_config(n).validate().map_err(|e| EstimatorError::InvalidConfig(e.to_string()))
+    }
+
+    /// nβ for a data set of `n` samples.
+    pub fn n_beta_for(&self, n: usize) -> f64 {
+        self.n_beta.unwrap_or_else(|| default_n_beta(n))
+    }
+
+    /// The per-chain sampler settings.
+    pub fn sgld_config(&self, n: usize) -> SgldConfig {
+        let rmsprop = match self.sampler {
+            SamplerKind::Sgld => None,
+            SamplerKind::RmspropSgld => {
+                Some(RmsPropConfig { variant: RmsPropVariant::Devinterp, ..Default::default() })
+            }
+            SamplerKind::RmspropSgldBiasCorrected => {
+                Some(RmsPropConfig { variant: RmsPropVariant::BiasCorrected, ..Default::default() })
+            }
+        };
+        SgldConfig { epsilon: self.epsilon, gamma: self.gamma, n_beta: self.n_beta_for(n), rmsprop }
+    }
+
+    /// Draws kept per chain.
+    pub fn draws_per_chain(&self) -> usize {
+        (self.n_steps - self.n_burnin).div_ceil(self.thinning)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_are_named() {
+        let ok = EstimatorConfig::default();
+        assert!(ok.validate(10_000).is_ok());
+        let cases: Vec<(EstimatorConfig, usize, &str)> = vec![
+            (EstimatorConfig { epsilon: 0.0, ..ok.clone() }, 10_000, "epsilon"),
+            (EstimatorConfig { epsilon: f64::NAN, ..ok.clone() }, 10_000, "epsilon"),
+            (EstimatorConfig { gamma: -1.0, ..ok.clone() }, 10_000, "gamma"),
+            (EstimatorConfig { batch_size: 20_000, ..ok.clone() }, 10_000, "batch size"),
+            (EstimatorConfig { batch_size: 0, ..ok.clone() }, 10_000, "batch size"),
+            (EstimatorConfig { n_chains: 0, ..ok.clone() }, 10_000, "chains"),
+            (EstimatorConfig { n_burnin: 10_000, ..ok.clone() }, 10_000, "burn-in"),
+            (EstimatorConfig { thinning: 0, ..ok.clone() }, 10_000, "thinning"),
+            (EstimatorConfig { n_beta: Some(-3.0), ..ok.clone() }, 10_000, "n_beta"),
+            (ok.clone(), 0, "empty"),
+        ];
+        for (config, n, word) in cases {
+            let err = config.validate(n).unwrap_err().to_string();
+            assert!(err.contains(word), "expected {word:?} in {err:?}");
+        }
+    }
+
+    #[test]
+    fn configs_round_trip_and_reject_unknown_keys() {
+        let config = EstimatorConfig { sampler: SamplerKind::RmspropSgld, n_beta: Some(12.5), ..Default::default() };
+        let text = serde_json::to_string(&config).unwrap();
+        assert_eq!(serde_json::from_str::<EstimatorConfig>(&text).unwrap(), config);
+        assert!(serde_json::from_str::<EstimatorConfig>(r#"{"epsilom": 1e-5}"#).is_err());
+        let partial: EstimatorConfig = serde_json::from_str(r#"{"epsilon": 1e-5, "sampler": "sgld"}"#).unwrap();
+        assert_eq!((partial.epsilon, partial.n_chains), (1e-5, 4));
+    }
+}

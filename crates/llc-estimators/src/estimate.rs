@@ -1,0 +1,270 @@
+//! The multi-chain SGLD estimator of the local learning coefficient.
+//!
+//! For each of C chains started at w*, SGLD draws w_1, w_2, … from the localized tempered posterior;
+//! after burn-in the minibatch losses L_B(w_t) at the kept steps are averaged, and
+//!
+//! λ̂ = nβ·(mean_t L_B(w_t) − L_n(w*))
+//!
+//! (paper, arXiv 2308.12108 v2, the λ̂ estimator; as in the authors' DLN code each draw contributes
+//! the minibatch loss of its step, and L_n(w*) is the full-data loss). The reported λ̂ is the mean
+//! over chains, with the standard deviation across chains.
+
+use std::time::Instant;
+
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{ElementConversion, Tensor};
+use llc_sampler::{NoiseSource, SgldChain};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostics::{effective_sample_size, mean_and_std, split_r_hat};
+use crate::{DataSource, EstimatorConfig, EstimatorError};
+
+/// A chain that produced a non-finite loss, and where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Divergence {
+    /// The chain, counted from 0.
+    pub chain_idx: usize,
+    /// The step (counted from 1, burn-in included) whose minibatch loss was not finite.
+    pub step: usize,
+    /// The loss value, as text ("NaN", "inf"), since JSON has no non-finite numbers.
+    pub loss: String,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "chain {} diverged at step {} (loss {})", self.chain_idx, self.step, self.loss)
+    }
+}
+
+/// One chain's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainResult {
+    /// The chain, counted from 0.
+    pub chain_idx: usize,
+    /// λ̂ of this chain; `None` if it diverged.
+    pub lambda_hat: Option<f64>,
+    /// The mean minibatch loss over its kept draws; `None` if it diverged.
+    pub mean_draw_loss: Option<f64>,
+    /// Draws kept (after burn-in and thinning) before it stopped.
+    pub n_draws: usize,
+    /// Mean MALA acceptance probability of its SGLD moves, where measured.
+    pub mean_acceptance: Option<f64>,
+    /// Where it diverged, if it did.
+    pub divergence: Option<Divergence>,
+    /// The kept draws' minibatch losses, in order.
+    pub loss_trace: Vec<f64>,
+}
+
+/// Diagnostics across chains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Diagnostics {
+    /// Split-R̂ of the loss traces of the chains that finished (None when undefined).
+    pub r_hat: Option<f64>,
+    /// Multi-chain effective sample size of those loss traces.
+    pub ess: Option<f64>,
+    /// Mean MALA acceptance probability over all measured moves of finished chains.
+    pub mean_acceptance: Option<f64>,
+    /// Every chain that diverged.
+    pub diverged: Vec<Divergence>,
+}
+
+/// The result of an estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlcEstimate {
+    /// λ̂, the mean of the finished chains' estimates (NaN if none finished).
+    pub lambda_hat: f64,
+    /// Standard deviation of λ̂ across finished chains (0 with one chain).
+    pub lambda_hat_std: f64,
+    /// Per-chain results, diverged chains included.
+    pub per_chain: Vec<ChainResult>,
+    /// L_n(w*), the full-data loss at the measured point.
+    pub init_loss: f64,
+    /// Sample size n.
+    pub n: usize,
+    /// The inverse temperature times n used.
+    pub n_beta: f64,
+    /// Diagnostics across chains.
+    pub diagnostics: Diagnostics,
+    /// Wall-clock seconds of sampling (the initial loss excluded).
+    pub seconds: f64,
+    /// Chain-steps per second.
+    pub steps_per_second: f64,
+    /// The configuration used.
+    pub config: EstimatorConfig,
+}
+
+/// How L_n(w*) is obtained.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum InitLoss {
+    /// Average the loss over the whole data set, in chunks of this many samples.
+    Compute {
+        /// Samples per chunk.
+        chunk: usize,
+    },
+    /// Known exactly (e.g. 0 at a noiseless teacher), so the full pass is skipped.
+    Known(f64),
+}
+
+/// Receives progress while an estimate runs; every method has a no-op default.
+pub trait Progress {
+    /// Sampling starts; `total_steps` is chains × steps.
+    fn start(&mut self, _total_steps: u64) {}
+    /// `steps` more chain-steps are done.
+    fn advance(&mut self, _steps: u64) {}
+    /// A chain diverged (it stops; the others go on).
+    fn diverged(&mut self, _divergence: &Divergence) {}
+    /// Sampling finished.
+    fn finish(&mut self) {}
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// The mean of `loss` over the whole data set, evaluated in chunks of `chunk` samples (each chunk's
+/// mean weighted by its size).
+pub fn full_data_loss<B, M, D, L>(model: &M, data: &D, loss: &L, chunk: usize) -> f64
+where
+    B: AutodiffBackend,
+    D: DataSource,
+    L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
+{
+    let n = data.len();
+    let chunk = chunk.max(1);
+    let mut total = 0.0;
+    let mut start = 0;
+    while start < n {
+        let end = (start + chunk).min(n);
+        let indices: Vec<usize> = (start..end).collect();
+        let value: f64 = loss(model, &data.batch(&indices)).into_scalar().elem();
+        total += value * (end - start) as f64;
+        start = end;
+    }
+    total / n as f64
+}
+
+/// Estimates λ̂ at the point `model` (which is w*) with multi-chain SGLD.
+///
+/// `loss(model, batch)` must return the mean loss over the batch (shape `[1]`). Chains run one after
+/// another, each with its own noise and minibatch streams derived from `config.seed`, so the same
+/// seed on the same backend gives the same result. A chain whose loss becomes NaN or ∞ stops; it is
+/// named in the result and every other chain is kept.
+pub fn estimate_llc<B, M, D, L>(
+    model: &M,
+    data: &D,
+    loss: L,
+    config: &EstimatorConfig,
+    init_loss: InitLoss,
+    progress: &mut dyn Progress,
+) -> Result<LlcEstimate, EstimatorError>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + Clone,
+    D: DataSource,
+    L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
+{
+    let n = data.len();
+    config.validate(n)?;
+    let init_loss = match init_loss {
+        InitLoss::Known(value) => value,
+        InitLoss::Compute { chunk } => full_data_loss(model, data, &loss, chunk),
+    };
+    if !init_loss.is_finite() {
+        return Err(EstimatorError::InitialLoss(init_loss));
+    }
+    let n_beta = config.n_beta_for(n);
+    let sgld = config.sgld_config(n);
+
+    progress.start((config.n_chains * config.n_steps) as u64);
+    let started = Instant::now();
+    let mut per_chain = Vec::with_capacity(config.n_chains);
+    let mut steps_done = 0usize;
+    for chain_idx in 0..config.n_chains {
+        let noise = NoiseSource::host(config.seed, chain_idx as u64);
+        let mut chain =
+            SgldChain::new(model.clone(), sgld, noise).map_err(|e| EstimatorError::Sampler(e.to_string()))?;
+        let mut batch_rng = batch_stream(config.seed, chain_idx);
+        let mut indices = vec![0usize; config.batch_size];
+        let mut trace = Vec::with_capacity(config.draws_per_chain());
+        let mut acceptance = Vec::new();
+        let mut divergence = None;
+        let mut since_report = 0u64;
+        for step in 1..=config.n_steps {
+            indices.iter_mut().for_each(|i| *i = batch_rng.random_range(0..n));
+            let batch = data.batch(&indices);
+            let measure = config.acceptance_every > 0 && step.is_multiple_of(config.acceptance_every);
+            let report = chain.step(|m: &M| loss(m, &batch), measure);
+            steps_done += 1;
+            since_report += 1;
+            if !report.loss.is_finite() {
+                let d = Divergence { chain_idx, step, loss: format!("{}", report.loss) };
+                progress.diverged(&d);
+                divergence = Some(d);
+                break;
+            }
+            if step > config.n_burnin {
+                if (step - config.n_burnin - 1).is_multiple_of(config.thinning) {
+                    trace.push(report.loss);
+                }
+                if let Some(a) = report.mala_acceptance {
+                    acceptance.push(a);
+                }
+            }
+            if since_report >= 64 {
+                progress.advance(since_report);
+                since_report = 0;
+            }
+        }
+        // A stopped chain's remaining steps count as done for the progress display.
+        progress.advance(since_report + (config.n_steps - chain.steps_taken() as usize) as u64);
+        let finished = divergence.is_none();
+        let mean_draw_loss = finished.then(|| trace.iter().sum::<f64>() / trace.len() as f64);
+        per_chain.push(ChainResult {
+            chain_idx,
+            lambda_hat: mean_draw_loss.map(|mean| n_beta * (mean - init_loss)),
+            mean_draw_loss,
+            n_draws: trace.len(),
+            mean_acceptance: (!acceptance.is_empty()).then(|| acceptance.iter().sum::<f64>() / acceptance.len() as f64),
+            divergence,
+            loss_trace: trace,
+        });
+    }
+    progress.finish();
+    let seconds = started.elapsed().as_secs_f64();
+
+    let estimates: Vec<f64> = per_chain.iter().filter_map(|c| c.lambda_hat).collect();
+    let (lambda_hat, lambda_hat_std) = mean_and_std(&estimates);
+    let finished_traces: Vec<Vec<f64>> =
+        per_chain.iter().filter(|c| c.divergence.is_none()).map(|c| c.loss_trace.clone()).collect();
+    let acceptances: Vec<f64> = per_chain.iter().filter_map(|c| c.mean_acceptance).collect();
+    let diagnostics = Diagnostics {
+        r_hat: split_r_hat(&finished_traces),
+        ess: effective_sample_size(&finished_traces),
+        mean_acceptance: (!acceptances.is_empty()).then(|| acceptances.iter().sum::<f64>() / acceptances.len() as f64),
+        diverged: per_chain.iter().filter_map(|c| c.divergence.clone()).collect(),
+    };
+    Ok(LlcEstimate {
+        lambda_hat,
+        lambda_hat_std: if estimates.len() == 1 { 0.0 } else { lambda_hat_std },
+        per_chain,
+        init_loss,
+        n,
+        n_beta,
+        diagnostics,
+        seconds,
+        steps_per_second: steps_done as f64 / seconds.max(1e-9),
+        config: config.clone(),
+    })
+}
+
+/// The minibatch index stream of one chain: independent of its noise stream.
+fn batch_stream(seed: u64, chain_idx: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_BA7C_0000_0000);
+    rng.set_stream(chain_idx as u64);
+    rng
+}
