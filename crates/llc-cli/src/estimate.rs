@@ -229,7 +229,7 @@ impl Progress for Bar {
         if !self.shown && !self.quiet && self.started.elapsed() > Duration::from_secs(1) {
             self.shown = true;
             self.bar.set_style(
-                ProgressStyle::with_template("sampling {bar:40} {pos}/{len} chain-steps  {per_sec}  ETA {eta}")
+                ProgressStyle::with_template("sampling {bar:40} {pos}/{len} chain-steps  {elapsed} elapsed, ETA {eta}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
