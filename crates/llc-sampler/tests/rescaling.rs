@@ -106,8 +106,9 @@ fn without_the_preconditioner_the_trajectory_is_not_the_image() {
     let device = Default::default();
     let widths = [3, 5, 2];
     let teacher = MlpTeacher::random(&widths, 4, 1.0).unwrap();
-    let data = RegressionData::<B>::mlp(&teacher, SyntheticInputs::new(5, 64, 3).unwrap(), DataForm::Materialized, &device)
-        .unwrap();
+    let data =
+        RegressionData::<B>::mlp(&teacher, SyntheticInputs::new(5, 64, 3).unwrap(), DataForm::Materialized, &device)
+            .unwrap();
     let alphas = vec![100.0f32; 5];
     let original = teacher.to_module::<B>(&device);
     let rescaled = original.rescale_hidden(0, &alphas).unwrap();
