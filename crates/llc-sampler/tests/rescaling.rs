@@ -17,14 +17,12 @@ use proptest::test_runner::RngSeed;
 
 type B = Autodiff<NdArray>;
 
+/// Parameters layer by layer, as (weight, bias) host vectors.
+type Layers = Vec<(Vec<f32>, Vec<f32>)>;
+
 /// Runs `steps` SGLD steps from `model` on fixed minibatches; returns the per-step losses and the
 /// final parameters, layer by layer, as (weight, bias) host vectors.
-fn run(
-    model: Mlp<B>,
-    precond: Option<Vec<Vec<f32>>>,
-    data: &RegressionData<B>,
-    steps: usize,
-) -> (Vec<f64>, Vec<(Vec<f32>, Vec<f32>)>) {
+fn run(model: Mlp<B>, precond: Option<Vec<Vec<f32>>>, data: &RegressionData<B>, steps: usize) -> (Vec<f64>, Layers) {
     let config = SgldConfig { epsilon: 1e-5, gamma: 0.0, n_beta: 50.0, rmsprop: None };
     let mut chain = SgldChain::new(model, config, NoiseSource::host(17, 0)).unwrap();
     if let Some(factors) = precond {
@@ -92,8 +90,8 @@ proptest! {
                 check(w2[j * d_out + k] / alphas[j], params_b[1].0[j * d_out + k], "layer-2 weight")?;
             }
         }
-        for k in 0..d_out {
-            check(b2[k], params_b[1].1[k], "layer-2 bias")?;
+        for (k, &bias) in b2.iter().enumerate() {
+            check(bias, params_b[1].1[k], "layer-2 bias")?;
         }
     }
 }
