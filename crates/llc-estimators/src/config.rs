@@ -153,7 +153,7 @@ mod tests {
             (EstimatorConfig { batch_size: 20_000, ..ok.clone() }, 10_000, "batch size"),
             (EstimatorConfig { batch_size: 0, ..ok.clone() }, 10_000, "batch size"),
             (EstimatorConfig { n_chains: 0, ..ok.clone() }, 10_000, "chains"),
-            (EstimatorConfig { n_burnin: 10_000, ..ok.clone() }, 10_000, "burn-in"),
+            (EstimatorConfig { n_burnin: ok.n_steps, ..ok.clone() }, 10_000, "burn-in"),
             (EstimatorConfig { thinning: 0, ..ok.clone() }, 10_000, "thinning"),
             (EstimatorConfig { n_beta: Some(-3.0), ..ok.clone() }, 10_000, "n_beta"),
             (ok.clone(), 0, "empty"),
