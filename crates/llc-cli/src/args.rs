@@ -73,6 +73,17 @@ pub(crate) struct EstimateMlpArgs {
     #[arg(long, value_name = "H1,H2,...", value_parser = parse_widths)]
     pub(crate) widths: Widths,
 
+    /// Rescale every hidden neuron of the teacher by ALPHA before estimating: incoming weights and
+    /// bias × ALPHA, outgoing weights ÷ ALPHA. The function, and so the true λ, is unchanged.
+    #[arg(long, value_name = "ALPHA", allow_hyphen_values = true, value_parser = parse_positive)]
+    pub(crate) rescale: Option<f64>,
+
+    /// Preconditioner P of the SGLD step: none (P = 1), matched (P = ALPHA² on a rescaled neuron's
+    /// incoming weights and bias, 1/ALPHA² on its outgoing weights, which makes SGLD exactly
+    /// equivariant under the rescaling when γ = 0), or rmsprop (RMSprop-SGLD, devinterp's variant).
+    #[arg(long, value_enum, default_value_t = PreconditionerArg::None)]
+    pub(crate) preconditioner: PreconditionerArg,
+
     #[command(flatten)]
     pub(crate) common: EstimateArgs,
 }
@@ -142,6 +153,17 @@ pub(crate) struct EstimateArgs {
     pub(crate) quiet: bool,
 }
 
+/// `--preconditioner` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PreconditionerArg {
+    /// P = 1.
+    None,
+    /// The diagonal preconditioner matched to --rescale.
+    Matched,
+    /// RMSprop's adaptive preconditioner (same as --sampler rmsprop-sgld).
+    Rmsprop,
+}
+
 /// `--teacher` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum TeacherArg {
@@ -160,6 +182,8 @@ pub(crate) enum SamplerArg {
     RmspropSgld,
     /// RMSprop-SGLD as in Hitchcock & Hoogland 2025 (V₀ = 1, bias-corrected).
     RmspropSgldBiasCorrected,
+    /// Full-batch Metropolis-adjusted Langevin (every step uses all n samples; --batch is ignored).
+    Mala,
 }
 
 impl SamplerArg {
@@ -169,6 +193,7 @@ impl SamplerArg {
             Self::Sgld => SamplerKind::Sgld,
             Self::RmspropSgld => SamplerKind::RmspropSgld,
             Self::RmspropSgldBiasCorrected => SamplerKind::RmspropSgldBiasCorrected,
+            Self::Mala => SamplerKind::Mala,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The estimator's configuration: a serde type validated before any work starts.
 
-use llc_sampler::{RmsPropConfig, RmsPropVariant, SgldConfig, default_n_beta};
+use llc_sampler::{MalaConfig, RmsPropConfig, RmsPropVariant, SgldConfig, default_n_beta};
 use serde::{Deserialize, Serialize};
 
 use crate::EstimatorError;
@@ -15,6 +15,11 @@ pub enum SamplerKind {
     RmspropSgld,
     /// RMSprop-preconditioned SGLD as in Hitchcock & Hoogland 2025 (V₀ = 1, bias-corrected).
     RmspropSgldBiasCorrected,
+    /// Full-batch MALA (Metropolis-adjusted Langevin, `llc_sampler::MalaChain`): every step uses
+    /// the whole data set, each draw is the full-data loss L_n(w_t), and the result carries the
+    /// real acceptance rate. Exact for every ε (no discretization bias) but a step costs a pass
+    /// over all n samples; `batch_size` and `acceptance_every` are ignored.
+    Mala,
 }
 
 impl SamplerKind {
@@ -24,6 +29,7 @@ impl SamplerKind {
             Self::Sgld => "sgld",
             Self::RmspropSgld => "rmsprop-sgld",
             Self::RmspropSgldBiasCorrected => "rmsprop-sgld-bias-corrected",
+            Self::Mala => "mala",
         }
     }
 }
@@ -42,7 +48,8 @@ pub struct EstimatorConfig {
     pub n_burnin: usize,
     /// Keep every `thinning`-th draw after burn-in.
     pub thinning: usize,
-    /// Minibatch size m.
+    /// Minibatch size m (SGLD samplers; MALA always uses the whole data set and ignores it, but it
+    /// is still validated to lie in 1..=n).
     pub batch_size: usize,
     /// Step size ε.
     pub epsilon: f64,
@@ -55,6 +62,7 @@ pub struct EstimatorConfig {
     /// Seed of every random stream (chain c uses stream c of this seed).
     pub seed: u64,
     /// Report the MALA acceptance probability of the SGLD move every this many steps (0: never).
+    /// MALA itself ignores it: its accept/reject outcome is known at every step for free.
     pub acceptance_every: usize,
 }
 
@@ -118,10 +126,11 @@ impl EstimatorConfig {
         self.n_beta.unwrap_or_else(|| default_n_beta(n))
     }
 
-    /// The per-chain sampler settings.
+    /// The per-chain sampler settings of the SGLD samplers (for [`SamplerKind::Mala`], plain SGLD
+    /// with the same ε, γ and nβ; it is what `validate` checks).
     pub fn sgld_config(&self, n: usize) -> SgldConfig {
         let rmsprop = match self.sampler {
-            SamplerKind::Sgld => None,
+            SamplerKind::Sgld | SamplerKind::Mala => None,
             SamplerKind::RmspropSgld => {
                 Some(RmsPropConfig { variant: RmsPropVariant::Devinterp, ..Default::default() })
             }
@@ -130,6 +139,11 @@ impl EstimatorConfig {
             }
         };
         SgldConfig { epsilon: self.epsilon, gamma: self.gamma, n_beta: self.n_beta_for(n), rmsprop }
+    }
+
+    /// The per-chain settings of [`SamplerKind::Mala`] (the same ε, γ and nβ).
+    pub fn mala_config(&self, n: usize) -> MalaConfig {
+        MalaConfig { epsilon: self.epsilon, gamma: self.gamma, n_beta: self.n_beta_for(n) }
     }
 
     /// Draws kept per chain.
@@ -172,5 +186,19 @@ mod tests {
         assert!(serde_json::from_str::<EstimatorConfig>(r#"{"epsilom": 1e-5}"#).is_err());
         let partial: EstimatorConfig = serde_json::from_str(r#"{"epsilon": 1e-5, "sampler": "sgld"}"#).unwrap();
         assert_eq!((partial.epsilon, partial.n_chains), (1e-5, 4));
+    }
+
+    #[test]
+    fn mala_is_named_mala_and_shares_the_settings() {
+        let config: EstimatorConfig = serde_json::from_str(r#"{"sampler": "mala", "epsilon": 1e-4}"#).unwrap();
+        assert_eq!(config.sampler, SamplerKind::Mala);
+        assert_eq!(SamplerKind::Mala.name(), "mala");
+        assert_eq!(serde_json::to_string(&SamplerKind::Mala).unwrap(), r#""mala""#);
+        // batch_size is ignored by MALA but validated as for SGLD: the default 500 is fine for n ≥ 500.
+        assert!(config.validate(1_000).is_ok());
+        let mala = config.mala_config(1_000);
+        assert_eq!((mala.epsilon, mala.gamma, mala.n_beta), (1e-4, 1.0, default_n_beta(1_000)));
+        let err = EstimatorConfig { epsilon: -1.0, ..config }.validate(1_000).unwrap_err();
+        assert!(err.to_string().contains("epsilon"), "{err}");
     }
 }

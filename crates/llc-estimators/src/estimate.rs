@@ -1,33 +1,42 @@
-//! The multi-chain SGLD estimator of the local learning coefficient.
+//! The multi-chain estimator of the local learning coefficient, with SGLD or full-batch MALA.
 //!
-//! For each of C chains started at w*, SGLD draws w_1, w_2, … from the localized tempered posterior;
-//! after burn-in the minibatch losses L_B(w_t) at the kept steps are averaged, and
+//! For each of C chains started at w*, the sampler draws w_1, w_2, … from the localized tempered
+//! posterior; after burn-in the draw losses at the kept steps are averaged, and
 //!
-//! λ̂ = nβ·(mean_t L_B(w_t) − L_n(w*))
+//! λ̂ = nβ·(mean_t L_t − L_n(w*))
 //!
-//! (paper, arXiv 2308.12108 v2, the λ̂ estimator; as in the authors' DLN code each draw contributes
-//! the minibatch loss of its step, and L_n(w*) is the full-data loss). The reported λ̂ is the mean
-//! over chains, with the standard deviation across chains.
+//! (paper, arXiv 2308.12108 v2, the λ̂ estimator). With the SGLD samplers L_t = L_B(w_t), the
+//! minibatch loss of step t, as in the authors' DLN code. With [`SamplerKind::Mala`] every step uses
+//! the whole data set (built once per estimate and reused), so L_t = L_n(w_t), the full-data loss at
+//! the chain's point after step t, as in the paper's SGLD-versus-MALA comparison (arXiv 2402.03698).
+//! L_n(w*) is the full-data loss either way. The reported λ̂ is the mean over chains, with the
+//! standard deviation across chains. Both samplers share the loop, burn-in, thinning, diagnostics and
+//! result type.
+//!
+//! `mean_acceptance` means the same thing for both — the Metropolis–Hastings acceptance of the
+//! moves — but is measured differently: for SGLD it is the mean MALA acceptance *probability* of the
+//! SGLD moves, every `acceptance_every` steps after burn-in; for MALA it is the real acceptance
+//! *rate*, the fraction of proposals after burn-in that were accepted.
 
 use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor};
-use llc_sampler::{NoiseSource, SgldChain};
+use llc_sampler::{MalaChain, NoiseSource, SgldChain};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{effective_sample_size, mean_and_std, split_r_hat};
-use crate::{DataSource, EstimatorConfig, EstimatorError};
+use crate::{DataSource, EstimatorConfig, EstimatorError, SamplerKind};
 
 /// A chain that produced a non-finite loss, and where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Divergence {
     /// The chain, counted from 0.
     pub chain_idx: usize,
-    /// The step (counted from 1, burn-in included) whose minibatch loss was not finite.
+    /// The step (counted from 1, burn-in included) whose loss was not finite.
     pub step: usize,
     /// The loss value, as text ("NaN", "inf"), since JSON has no non-finite numbers.
     pub loss: String,
@@ -46,15 +55,17 @@ pub struct ChainResult {
     pub chain_idx: usize,
     /// λ̂ of this chain; `None` if it diverged.
     pub lambda_hat: Option<f64>,
-    /// The mean minibatch loss over its kept draws; `None` if it diverged.
+    /// The mean draw loss over its kept draws (minibatch losses for SGLD, full-data losses for
+    /// MALA); `None` if it diverged.
     pub mean_draw_loss: Option<f64>,
     /// Draws kept (after burn-in and thinning) before it stopped.
     pub n_draws: usize,
-    /// Mean MALA acceptance probability of its SGLD moves, where measured.
+    /// SGLD: the mean MALA acceptance probability of its moves, where measured. MALA: its
+    /// acceptance rate, the fraction of its proposals after burn-in that were accepted.
     pub mean_acceptance: Option<f64>,
     /// Where it diverged, if it did.
     pub divergence: Option<Divergence>,
-    /// The kept draws' minibatch losses, in order.
+    /// The kept draws' losses, in order (minibatch losses for SGLD, full-data losses for MALA).
     pub loss_trace: Vec<f64>,
 }
 
@@ -65,7 +76,8 @@ pub struct Diagnostics {
     pub r_hat: Option<f64>,
     /// Multi-chain effective sample size of those loss traces.
     pub ess: Option<f64>,
-    /// Mean MALA acceptance probability over all measured moves of finished chains.
+    /// The mean over finished chains of their `mean_acceptance`: for SGLD the MALA acceptance
+    /// probability of the SGLD moves, for MALA the real acceptance rate.
     pub mean_acceptance: Option<f64>,
     /// Every chain that diverged.
     pub diverged: Vec<Divergence>,
@@ -148,12 +160,18 @@ where
     total / n as f64
 }
 
-/// Estimates λ̂ at the point `model` (which is w*) with multi-chain SGLD.
+/// Estimates λ̂ at the point `model` (which is w*) with multi-chain SGLD or full-batch MALA
+/// (`config.sampler`).
 ///
 /// `loss(model, batch)` must return the mean loss over the batch (shape `[1]`). Chains run one after
 /// another, each with its own noise and minibatch streams derived from `config.seed`, so the same
 /// seed on the same backend gives the same result. A chain whose loss becomes NaN or ∞ stops; it is
-/// named in the result and every other chain is kept.
+/// named in the result and every other chain is kept. (A MALA proposal with a non-finite loss is
+/// simply rejected; only a non-finite loss at the chain's own point is a divergence.)
+///
+/// For [`SamplerKind::Mala`] the batch of all n samples is built once, with
+/// `data.batch(&[0, 1, …, n − 1])`, and every step evaluates the loss and its gradient on it; it must
+/// fit in memory. `batch_size` and `acceptance_every` are ignored.
 pub fn estimate_llc<B, M, D, L>(
     model: &M,
     data: &D,
@@ -179,6 +197,9 @@ where
     }
     let n_beta = config.n_beta_for(n);
     let sgld = config.sgld_config(n);
+    let mala = config.mala_config(n);
+    // MALA: the whole data set, built once and reused by every step of every chain.
+    let full_batch = (config.sampler == SamplerKind::Mala).then(|| data.batch(&(0..n).collect::<Vec<_>>()));
 
     progress.start((config.n_chains * config.n_steps) as u64);
     let started = Instant::now();
@@ -186,32 +207,52 @@ where
     let mut steps_done = 0usize;
     for chain_idx in 0..config.n_chains {
         let noise = NoiseSource::host(config.seed, chain_idx as u64);
-        let mut chain =
-            SgldChain::new(model.clone(), sgld, noise).map_err(|e| EstimatorError::Sampler(e.to_string()))?;
-        let mut batch_rng = batch_stream(config.seed, chain_idx);
-        let mut indices = vec![0usize; config.batch_size];
+        let refused = |e: llc_sampler::SamplerError| EstimatorError::Sampler(e.to_string());
+        let mut sampler = match &full_batch {
+            None => ChainSampler::Sgld {
+                chain: SgldChain::new(model.clone(), sgld, noise).map_err(refused)?,
+                batch_rng: Box::new(batch_stream(config.seed, chain_idx)),
+                indices: vec![0usize; config.batch_size],
+            },
+            Some(full_batch) => {
+                ChainSampler::Mala { chain: MalaChain::new(model.clone(), mala, noise).map_err(refused)?, full_batch }
+            }
+        };
         let mut trace = Vec::with_capacity(config.draws_per_chain());
         let mut acceptance = Vec::new();
         let mut divergence = None;
         let mut since_report = 0u64;
+        let mut steps_taken = 0usize;
         for step in 1..=config.n_steps {
-            indices.iter_mut().for_each(|i| *i = batch_rng.random_range(0..n));
-            let batch = data.batch(&indices);
-            let measure = config.acceptance_every > 0 && step.is_multiple_of(config.acceptance_every);
-            let report = chain.step(|m: &M| loss(m, &batch), measure);
+            // The draw's loss, and the step's acceptance measure where there is one (SGLD: the MALA
+            // acceptance probability of its move; MALA: 1 if the proposal was accepted, else 0).
+            let (draw_loss, step_acceptance) = match &mut sampler {
+                ChainSampler::Sgld { chain, batch_rng, indices } => {
+                    indices.iter_mut().for_each(|i| *i = batch_rng.random_range(0..n));
+                    let batch = data.batch(indices);
+                    let measure = config.acceptance_every > 0 && step.is_multiple_of(config.acceptance_every);
+                    let report = chain.step(|m: &M| loss(m, &batch), measure);
+                    (report.loss, report.mala_acceptance)
+                }
+                ChainSampler::Mala { chain, full_batch } => {
+                    let report = chain.step(|m: &M| loss(m, full_batch));
+                    (report.loss, Some(if report.accepted { 1.0 } else { 0.0 }))
+                }
+            };
             steps_done += 1;
+            steps_taken += 1;
             since_report += 1;
-            if !report.loss.is_finite() {
-                let d = Divergence { chain_idx, step, loss: format!("{}", report.loss) };
+            if !draw_loss.is_finite() {
+                let d = Divergence { chain_idx, step, loss: format!("{draw_loss}") };
                 progress.diverged(&d);
                 divergence = Some(d);
                 break;
             }
             if step > config.n_burnin {
                 if (step - config.n_burnin - 1).is_multiple_of(config.thinning) {
-                    trace.push(report.loss);
+                    trace.push(draw_loss);
                 }
-                if let Some(a) = report.mala_acceptance {
+                if let Some(a) = step_acceptance {
                     acceptance.push(a);
                 }
             }
@@ -221,7 +262,7 @@ where
             }
         }
         // A stopped chain's remaining steps count as done for the progress display.
-        progress.advance(since_report + (config.n_steps - chain.steps_taken() as usize) as u64);
+        progress.advance(since_report + (config.n_steps - steps_taken) as u64);
         let finished = divergence.is_none();
         let mean_draw_loss = finished.then(|| trace.iter().sum::<f64>() / trace.len() as f64);
         per_chain.push(ChainResult {
@@ -260,6 +301,13 @@ where
         steps_per_second: steps_done as f64 / seconds.max(1e-9),
         config: config.clone(),
     })
+}
+
+/// One chain of either sampler, with what its steps need: SGLD its minibatch index stream, MALA a
+/// reference to the full batch.
+enum ChainSampler<'a, B: AutodiffBackend, M: AutodiffModule<B>, T> {
+    Sgld { chain: SgldChain<B, M>, batch_rng: Box<ChaCha8Rng>, indices: Vec<usize> },
+    Mala { chain: MalaChain<B, M>, full_batch: &'a T },
 }
 
 /// The minibatch index stream of one chain: independent of its noise stream.

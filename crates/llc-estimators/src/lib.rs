@@ -4,10 +4,12 @@
 //!
 //! λ̂(w*) = nβ·(E_w[L_n(w)] − L_n(w*)),   β = 1/ln n,
 //!
-//! where the expectation is over the localized tempered posterior, approximated by SGLD chains
-//! (the `llc-sampler` crate). This crate runs C chains with burn-in and thinning, reports λ̂ per chain,
-//! its mean and standard deviation, R̂ and the effective sample size of the loss traces, the MALA
-//! acceptance of the moves, and any chain that diverged (by chain and step, keeping the others).
+//! where the expectation is over the localized tempered posterior, approximated by SGLD chains or,
+//! as the exact reference, full-batch MALA chains (the `llc-sampler` crate; [`SamplerKind`]). This
+//! crate runs C chains with burn-in and thinning, reports λ̂ per chain, its mean and standard
+//! deviation, R̂ and the effective sample size of the loss traces, the MALA acceptance of the moves
+//! (for SGLD the acceptance probability MALA would give its moves, for MALA the real acceptance
+//! rate), and any chain that diverged (by chain and step, keeping the others).
 //!
 //! It takes any burn module, a loss closure over a minibatch and a [`DataSource`], so it is not tied
 //! to the workspace's own models:

@@ -83,6 +83,34 @@ impl SgldConfig {
     }
 }
 
+/// The settings of one MALA chain (full-batch Metropolis-adjusted Langevin, [`crate::MalaChain`]):
+/// the proposal w' = w − (εP/2)∇U(w) + √(εP)·ξ with U(w) = nβ·L_n(w) + (γ/2)‖w − w*‖², then a
+/// Metropolis–Hastings accept/reject. The same three numbers as [`SgldConfig`], without RMSprop
+/// (an adaptive P would break detailed balance).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MalaConfig {
+    /// Step size ε > 0 of the Langevin proposal.
+    pub epsilon: f64,
+    /// Localization strength γ ≥ 0 (the Gaussian prior (γ/2)‖w − w*‖² centred at w*).
+    pub gamma: f64,
+    /// nβ > 0, the inverse temperature times n.
+    pub n_beta: f64,
+}
+
+impl MalaConfig {
+    /// MALA with the paper's inverse temperature nβ = n/ln n.
+    pub fn new(epsilon: f64, gamma: f64, n: usize) -> Self {
+        Self { epsilon, gamma, n_beta: default_n_beta(n) }
+    }
+
+    /// Checks every setting, naming the first that is out of range (the same rules as
+    /// [`SgldConfig::validate`]).
+    pub fn validate(&self) -> Result<(), SamplerError> {
+        SgldConfig { epsilon: self.epsilon, gamma: self.gamma, n_beta: self.n_beta, rmsprop: None }.validate()
+    }
+}
+
 /// The paper's default inverse temperature, nβ = n/ln n (β = 1/ln n). For n ≤ 2, where ln n ≤ ln 2
 /// makes the formula degenerate, nβ = n.
 pub fn default_n_beta(n: usize) -> f64 {
@@ -119,6 +147,21 @@ mod tests {
             (SgldConfig { gamma: -1.0, ..good }, "gamma"),
             (SgldConfig { n_beta: f64::INFINITY, ..good }, "n_beta"),
             (SgldConfig { rmsprop: Some(RmsPropConfig { alpha: 1.0, ..Default::default() }), ..good }, "rmsprop alpha"),
+        ] {
+            let err = bad.validate().unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn mala_validation_follows_sgld() {
+        let good = MalaConfig::new(1e-5, 1.0, 1000);
+        assert!(good.validate().is_ok());
+        assert_eq!(good.n_beta, default_n_beta(1000));
+        for (bad, name) in [
+            (MalaConfig { epsilon: 0.0, ..good }, "epsilon"),
+            (MalaConfig { gamma: f64::NAN, ..good }, "gamma"),
+            (MalaConfig { n_beta: -1.0, ..good }, "n_beta"),
         ] {
             let err = bad.validate().unwrap_err();
             assert!(err.to_string().contains(name), "{err}");

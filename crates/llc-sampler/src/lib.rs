@@ -11,6 +11,10 @@
 //! RMSprop's adaptive factor in either published variant ([`RmsPropVariant`]). A step can also
 //! report the MALA acceptance probability of its move, the usual health check.
 //!
+//! [`MalaChain`] is the exact reference sampler of the same posterior: full-batch Langevin
+//! proposals w' = w − (εP/2)∇U(w) + √(εP)·ξ with U(w) = nβ·L_n(w) + (γ/2)‖w − w*‖², accepted or
+//! rejected by Metropolis–Hastings, so it has no discretization bias (settings: [`MalaConfig`]).
+//!
 //! The crate depends on burn only; it knows nothing of the models or the estimator. Noise comes
 //! from a per-chain ChaCha8 stream on the host ([`NoiseSource::host`]), so a chain is reproducible
 //! bit for bit on the CPU.
@@ -42,13 +46,15 @@
 
 mod config;
 mod error;
+mod mala;
 mod noise;
 mod params;
 mod preconditioner;
 mod sgld;
 
-pub use config::{RmsPropConfig, RmsPropVariant, SgldConfig, default_n_beta};
+pub use config::{MalaConfig, RmsPropConfig, RmsPropVariant, SgldConfig, default_n_beta};
 pub use error::SamplerError;
+pub use mala::{MalaChain, MalaStepReport};
 pub use noise::NoiseSource;
 pub use preconditioner::DiagonalPreconditioner;
 pub use sgld::{SgldChain, StepReport};

@@ -4,10 +4,11 @@
 //! (`seed_from_u64(seed)` then `set_stream(chain_idx)`), so that a run is reproducible bit for bit
 //! whatever else runs in the process. On an accelerator, moving d normal draws per step from the host
 //! would dominate the step, so [`NoiseSource::Backend`] draws them on the device with the backend's
-//! own generator (seeded once per chain, but shared by everything on that device).
+//! own generator (seeded once per chain, but shared by everything on that device). MALA also draws
+//! its accept/reject coin from the same source ([`NoiseSource::uniform`]).
 
 use burn::tensor::backend::Backend;
-use burn::tensor::{Distribution, Tensor, TensorData};
+use burn::tensor::{Distribution, ElementConversion, Tensor, TensorData};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -43,6 +44,19 @@ impl NoiseSource {
                 Tensor::from_data(TensorData::new(values, [numel]), device)
             }
             Self::Backend => Tensor::random([numel], Distribution::Normal(0.0, 1.0), device),
+        }
+    }
+
+    /// One uniform draw in [0, 1), from the same stream as [`NoiseSource::normal`] (MALA's
+    /// accept/reject coin). `device` is only used by [`NoiseSource::Backend`].
+    pub fn uniform<B: Backend>(&mut self, device: &B::Device) -> f64 {
+        match self {
+            Self::Host(rng) => rng.random::<f64>(),
+            Self::Backend => {
+                let draw: f64 = Tensor::<B, 1>::random([1], Distribution::Default, device).into_scalar().elem();
+                // Guard against a backend whose generator can return 1 (or more, after rounding).
+                draw.clamp(0.0, 1.0 - f64::EPSILON)
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::tensor::Tensor;
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::AutodiffBackend;
 
 /// The inner (non-autodiff) backend of `B`, where every update is computed.
 pub(crate) type Inner<B> = <B as AutodiffBackend>::InnerBackend;
@@ -27,10 +27,4 @@ pub(crate) fn collect_params<B: AutodiffBackend, M: Module<B>>(module: &M) -> Ve
     let mut collect = Collect { out: Vec::new() };
     module.visit(&mut collect);
     collect.out
-}
-
-/// Sum of squares of a 1-D tensor, read back as `f64`.
-pub(crate) fn sum_squares<B: Backend>(x: Tensor<B, 1>) -> f64 {
-    use burn::tensor::ElementConversion;
-    x.square().sum().into_scalar().elem::<f64>()
 }

@@ -13,7 +13,7 @@
 //! minibatch and the Gaussian proposal q(w'|w) = N(w − (εP/2)∇U(w), εP),
 //! a = min(1, exp(U(w) − U(w') + ln q(w|w') − ln q(w'|w))).
 //! With RMSprop the reverse proposal uses the forward step's G (an approximation; the exact MALA
-//! sampler with a fixed P is in the `mala` module of issue 4).
+//! sampler with a fixed P is [`crate::MalaChain`]).
 
 use std::collections::HashMap;
 
@@ -21,7 +21,7 @@ use burn::module::{AutodiffModule, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor};
 
-use crate::params::{Inner, ParamMap, collect_params, sum_squares};
+use crate::params::{Inner, ParamMap, collect_params};
 use crate::{DiagonalPreconditioner, NoiseSource, RmsPropVariant, SamplerError, SgldConfig};
 
 /// What one step observed.
@@ -169,34 +169,30 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChain<B, M> {
             anchor: &self.anchor,
             config: &self.config,
             record: &record,
-            log_q_reverse: 0.0,
-            distance_sq_after: 0.0,
+            log_ratio_terms: 0.0,
         };
         moved.visit(&mut reverse);
-        let (n_beta, gamma) = (self.config.n_beta, self.config.gamma);
-        let u_before = n_beta * loss_before + 0.5 * gamma * record.distance_sq_before;
-        let u_after = n_beta * loss_after + 0.5 * gamma * reverse.distance_sq_after;
-        let log_ratio = u_before - u_after + reverse.log_q_reverse - record.log_q_forward;
+        let log_ratio = self.config.n_beta * (loss_before - loss_after) + reverse.log_ratio_terms;
         if log_ratio.is_nan() { 0.0 } else { log_ratio.exp().min(1.0) }
     }
 }
 
-/// A parameter's starting point w and its effective preconditioner P (None means P = 1).
-type StartPoint<B> = (Tensor<Inner<B>, 1>, Option<Tensor<Inner<B>, 1>>);
+/// Where a parameter's move started: w, ∇U(w), and the effective preconditioner P (None: P = 1).
+struct StartPoint<B: AutodiffBackend> {
+    w: Tensor<Inner<B>, 1>,
+    grad_u: Tensor<Inner<B>, 1>,
+    precond: Option<Tensor<Inner<B>, 1>>,
+}
 
 /// What the forward move needs to remember for the acceptance probability.
 struct MoveRecord<B: AutodiffBackend> {
-    /// Per parameter: where the move started and with which preconditioner.
+    /// Per parameter: where the move started.
     start: HashMap<ParamId, StartPoint<B>>,
-    /// ln q(w'|w) = −‖ξ‖²/2 (constants cancel).
-    log_q_forward: f64,
-    /// ‖w − w*‖².
-    distance_sq_before: f64,
 }
 
 impl<B: AutodiffBackend> Default for MoveRecord<B> {
     fn default() -> Self {
-        Self { start: HashMap::new(), log_q_forward: 0.0, distance_sq_before: 0.0 }
+        Self { start: HashMap::new() }
     }
 }
 
@@ -257,48 +253,44 @@ impl<B: AutodiffBackend> ModuleMapper<B> for StepMapper<'_, B> {
         };
 
         if let Some(record) = self.record.as_mut() {
-            record.log_q_forward -= 0.5 * sum_squares(xi);
-            record.distance_sq_before += sum_squares(diff);
-            record.start.insert(id, (w, precond));
+            record.start.insert(id, StartPoint { w, grad_u, precond });
         }
         Param::from_mapped_value(id, Tensor::from_inner(moved.reshape(dims)).require_grad(), mapper)
     }
 }
 
-/// Accumulates ln q(w|w') = −Σ (w − w' + (εP/2)∇U(w'))² / (2εP) and ‖w' − w*‖² over parameters.
+/// Accumulates, over parameters, Σ[δ(g + g')/2 + (εP/8)(g² − g'²) − (γ/2)δ(w + w' − 2w*)]: the
+/// proposal-density ratio plus the prior's part of U(w) − U(w'), in a form without cancellation.
 struct ReverseVisitor<'a, B: AutodiffBackend> {
     grads: &'a B::Gradients,
     anchor: &'a ParamMap<Inner<B>>,
     config: &'a SgldConfig,
     record: &'a MoveRecord<B>,
-    log_q_reverse: f64,
-    distance_sq_after: f64,
+    log_ratio_terms: f64,
 }
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for ReverseVisitor<'_, B> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        let Some((start, precond)) = self.record.start.get(&param.id) else { return };
+        let Some(start) = self.record.start.get(&param.id) else { return };
         let tensor = param.val();
         let numel = tensor.shape().num_elements();
         let grad = tensor.grad(self.grads).map(|g| g.reshape([numel]));
         let moved = tensor.inner().reshape([numel]);
         let anchor = self.anchor.get(&param.id).expect("every parameter has an anchor");
         let cfg = self.config;
-        let diff = moved.clone() - anchor.clone();
-        let mut grad_u = diff.clone().mul_scalar(cfg.gamma);
+        let mut grad_u_next = (moved.clone() - anchor.clone()).mul_scalar(cfg.gamma);
         if let Some(g) = grad {
-            grad_u = grad_u + g.mul_scalar(cfg.n_beta);
+            grad_u_next = grad_u_next + g.mul_scalar(cfg.n_beta);
         }
-        let half_eps = 0.5 * cfg.epsilon;
-        let residual_sq_over_p = match precond {
-            None => sum_squares(start.clone() - moved + grad_u.mul_scalar(half_eps)),
-            Some(p) => {
-                let r = start.clone() - moved + (grad_u * p.clone()).mul_scalar(half_eps);
-                use burn::tensor::ElementConversion;
-                (r.square() / p.clone()).sum().into_scalar().elem::<f64>()
-            }
+        let delta = moved.clone() - start.w.clone();
+        let g = start.grad_u.clone();
+        let curvature = g.clone().square() - grad_u_next.clone().square();
+        let curvature = match &start.precond {
+            None => curvature,
+            Some(p) => curvature * p.clone(),
         };
-        self.log_q_reverse -= residual_sq_over_p / (2.0 * cfg.epsilon);
-        self.distance_sq_after += sum_squares(diff);
+        let terms = (delta.clone() * (g + grad_u_next)).mul_scalar(0.5) + curvature.mul_scalar(cfg.epsilon / 8.0)
+            - (delta * (start.w.clone() + moved - anchor.clone().mul_scalar(2.0))).mul_scalar(0.5 * cfg.gamma);
+        self.log_ratio_terms += terms.sum().into_scalar().elem::<f64>();
     }
 }
