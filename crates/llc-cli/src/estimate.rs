@@ -8,11 +8,15 @@ use burn::backend::{Autodiff, NdArray};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use llc_estimators::{DataSource, Divergence, EstimatorConfig, InitLoss, LlcEstimate, Progress, estimate_llc};
+use llc_estimators::{
+    DataSource, Divergence, EstimatorConfig, InitLoss, LlcEstimate, Progress, SamplerKind, estimate_llc,
+    estimate_llc_preconditioned,
+};
 use llc_models::{DataForm, DlnTeacher, MlpTeacher, RegressionData, SyntheticInputs, mse};
+use llc_sampler::DiagonalPreconditioner;
 use serde::Serialize;
 
-use crate::args::{DataFormArg, EstimateArgs, EstimateDlnArgs, EstimateMlpArgs, TeacherArg};
+use crate::args::{DataFormArg, EstimateArgs, EstimateDlnArgs, EstimateMlpArgs, PreconditionerArg, TeacherArg};
 use crate::exit::Failure;
 
 /// The CPU backend with autodiff: burn-ndarray, f32.
@@ -160,7 +164,23 @@ pub(crate) fn run_mlp(args: &EstimateMlpArgs) -> Result<(), Failure> {
     let widths = &args.widths.0;
     llc_theory::validate(widths, 0).map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
     let common = &args.common;
-    let config = estimator_config(common);
+    let mut config = estimator_config(common);
+    match (args.preconditioner, config.sampler) {
+        (PreconditionerArg::Rmsprop, SamplerKind::Sgld | SamplerKind::RmspropSgld) => {
+            config.sampler = SamplerKind::RmspropSgld
+        }
+        (PreconditionerArg::Rmsprop, SamplerKind::RmspropSgldBiasCorrected) => {}
+        (PreconditionerArg::Rmsprop, other) => {
+            return Err(Failure::usage(format!(
+                "--preconditioner rmsprop cannot be used with --sampler {}",
+                other.name()
+            )));
+        }
+        (PreconditionerArg::Matched, SamplerKind::RmspropSgld | SamplerKind::RmspropSgldBiasCorrected) => {
+            return Err(Failure::usage("--preconditioner matched cannot be combined with an RMSprop sampler"));
+        }
+        _ => {}
+    }
     config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
     let teacher = MlpTeacher::random(widths, common.seed, 1.0)
         .map_err(|e| Failure::usage(format!("cannot build the teacher: {e}")))?;
@@ -170,16 +190,43 @@ pub(crate) fn run_mlp(args: &EstimateMlpArgs) -> Result<(), Failure> {
     let data = RegressionData::<Cpu>::mlp(&teacher, inputs, data_form(common.data), &device)
         .map_err(|e| Failure::usage(format!("cannot build the data set: {e}")))?;
     let materialized = data.is_materialized();
-    let model = teacher.to_module::<Cpu>(&device);
+
+    // The measured point: the teacher, with every hidden neuron rescaled by α if asked (the same
+    // function, so the same data and the same true λ), and the preconditioner matched to it.
+    let mut model = teacher.to_module::<Cpu>(&device);
+    let mut matched: Vec<Vec<f32>> = Vec::new();
+    if let Some(alpha) = args.rescale {
+        let bad = |e: llc_models::ModelError| Failure::usage(format!("invalid --rescale {alpha}: {e}"));
+        for layer in 0..model.hidden_layers() {
+            let alphas = vec![alpha as f32; widths[layer + 1]];
+            let factors = model.rescale_preconditioner(layer, &alphas).map_err(bad)?;
+            model = model.rescale_hidden(layer, &alphas).map_err(bad)?;
+            if matched.is_empty() {
+                matched = factors.into_iter().map(|p| p.factors).collect();
+            } else {
+                for (acc, p) in matched.iter_mut().zip(factors) {
+                    acc.iter_mut().zip(p.factors).for_each(|(a, f)| *a *= f);
+                }
+            }
+        }
+    }
+    let preconditioner = match (args.preconditioner, matched.is_empty()) {
+        (PreconditionerArg::Matched, false) => Some(
+            DiagonalPreconditioner::in_visit_order(&model, matched)
+                .map_err(|e| Failure::other(format!("cannot build the matched preconditioner: {e}")))?,
+        ),
+        _ => None,
+    };
     let data = Regression(data);
     let init = if materialized { InitLoss::Compute { chunk: 4096 } } else { InitLoss::Known(0.0) };
     let estimate = run_with_progress(common, |progress| {
-        estimate_llc(
+        estimate_llc_preconditioned(
             &model,
             &data,
             |m: &llc_models::Mlp<Cpu>, (x, y): &(Tensor<Cpu, 2>, Tensor<Cpu, 2>)| mse(m.forward(x.clone()), y.clone()),
             &config,
             init,
+            preconditioner.as_ref(),
             progress,
         )
     })?;

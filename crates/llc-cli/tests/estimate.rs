@@ -109,3 +109,74 @@ fn bad_estimate_input_gets_one_line_and_status_2() {
         assert!(out.stdout.is_empty(), "llc {args:?} printed to stdout");
     }
 }
+
+/// `--rescale` with the matched preconditioner gives the same λ̂ as the unscaled teacher (the
+/// sampler is equivariant; only f32 rounding differs, far below the 1e-3 relative tolerance), and
+/// MALA's JSON carries its acceptance rate.
+#[test]
+fn matched_rescaling_leaves_lambda_hat_unchanged() {
+    let run = |alpha: &str, extra: &[&str]| {
+        let mut args = vec![
+            "estimate",
+            "mlp",
+            "--widths",
+            "3,4,2",
+            "--n",
+            "1000",
+            "--gamma",
+            "0",
+            "--epsilon",
+            "1e-5",
+            "--steps",
+            "600",
+            "--chains",
+            "2",
+            "--json",
+            "--rescale",
+            alpha,
+        ];
+        args.extend_from_slice(extra);
+        json(&llc(&args))["lambda_hat"].as_f64().unwrap()
+    };
+    let base = run("1", &[]);
+    for alpha in ["0.01", "100"] {
+        let scaled = run(alpha, &["--preconditioner", "matched"]);
+        assert!((scaled / base - 1.0).abs() < 1e-3, "α = {alpha}: λ̂ {scaled} vs {base}");
+    }
+    let mala = json(&llc(&[
+        "estimate",
+        "mlp",
+        "--widths",
+        "3,4,2",
+        "--n",
+        "200",
+        "--sampler",
+        "mala",
+        "--epsilon",
+        "1e-4",
+        "--steps",
+        "300",
+        "--chains",
+        "1",
+        "--json",
+    ]));
+    let acceptance = mala["diagnostics"]["acceptance"].as_f64().unwrap();
+    assert!(acceptance > 0.0 && acceptance <= 1.0, "acceptance {acceptance}");
+}
+
+#[test]
+fn bad_rescaling_input_is_refused() {
+    for (args, fragment) in [
+        (&["estimate", "mlp", "--widths", "3,4,2", "--rescale", "0"][..], "--rescale"),
+        (&["estimate", "mlp", "--widths", "3,4,2", "--rescale", "-2"][..], "--rescale"),
+        (&["estimate", "mlp", "--widths", "3,4,2", "--rescale", "1e30"][..], "--rescale"),
+        (&["estimate", "mlp", "--widths", "3,4,2", "--preconditioner", "rmsprop", "--sampler", "mala"][..], "mala"),
+        (&["estimate", "mlp", "--widths", "3,4,2", "--preconditioner", "fisher"][..], "fisher"),
+    ] {
+        let out = llc(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "llc {args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "llc {args:?}: {err}");
+        assert!(err.contains(fragment), "llc {args:?}: {err}");
+    }
+}

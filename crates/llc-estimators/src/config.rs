@@ -110,7 +110,8 @@ impl EstimatorConfig {
         if self.thinning == 0 {
             return fail("thinning must be at least 1".into());
         }
-        if self.batch_size == 0 || self.batch_size > n {
+        // MALA uses the full data set at every step, so its batch size is not used.
+        if self.sampler != SamplerKind::Mala && (self.batch_size == 0 || self.batch_size > n) {
             return fail(format!("batch size must be between 1 and n = {n}, got {}", self.batch_size));
         }
         if let Some(n_beta) = self.n_beta

@@ -23,7 +23,7 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor};
-use llc_sampler::{MalaChain, NoiseSource, SgldChain};
+use llc_sampler::{DiagonalPreconditioner, MalaChain, NoiseSource, SgldChain};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -186,7 +186,36 @@ where
     D: DataSource,
     L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
 {
+    estimate_llc_preconditioned(model, data, loss, config, init_loss, None, progress)
+}
+
+/// [`estimate_llc`] with a fixed diagonal preconditioner P in every chain's update (SGLD or MALA),
+/// e.g. the preconditioner matched to a ReLU rescaling, which makes both samplers equivariant under
+/// it. P must have been built for `model` (it is keyed by parameter ids, which clones keep); it
+/// cannot be combined with the RMSprop samplers.
+pub fn estimate_llc_preconditioned<B, M, D, L>(
+    model: &M,
+    data: &D,
+    loss: L,
+    config: &EstimatorConfig,
+    init_loss: InitLoss,
+    preconditioner: Option<&DiagonalPreconditioner<B>>,
+    progress: &mut dyn Progress,
+) -> Result<LlcEstimate, EstimatorError>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + Clone,
+    D: DataSource,
+    L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
+{
     let n = data.len();
+    if preconditioner.is_some()
+        && matches!(config.sampler, SamplerKind::RmspropSgld | SamplerKind::RmspropSgldBiasCorrected)
+    {
+        return Err(EstimatorError::InvalidConfig(
+            "a fixed diagonal preconditioner cannot be combined with an RMSprop sampler".into(),
+        ));
+    }
     config.validate(n)?;
     let init_loss = match init_loss {
         InitLoss::Known(value) => value,
@@ -209,13 +238,23 @@ where
         let noise = NoiseSource::host(config.seed, chain_idx as u64);
         let refused = |e: llc_sampler::SamplerError| EstimatorError::Sampler(e.to_string());
         let mut sampler = match &full_batch {
-            None => ChainSampler::Sgld {
-                chain: SgldChain::new(model.clone(), sgld, noise).map_err(refused)?,
-                batch_rng: Box::new(batch_stream(config.seed, chain_idx)),
-                indices: vec![0usize; config.batch_size],
-            },
+            None => {
+                let mut chain = SgldChain::new(model.clone(), sgld, noise).map_err(refused)?;
+                if let Some(p) = preconditioner {
+                    chain = chain.with_diagonal_preconditioner(p.clone()).map_err(refused)?;
+                }
+                ChainSampler::Sgld {
+                    chain,
+                    batch_rng: Box::new(batch_stream(config.seed, chain_idx)),
+                    indices: vec![0usize; config.batch_size],
+                }
+            }
             Some(full_batch) => {
-                ChainSampler::Mala { chain: MalaChain::new(model.clone(), mala, noise).map_err(refused)?, full_batch }
+                let mut chain = MalaChain::new(model.clone(), mala, noise).map_err(refused)?;
+                if let Some(p) = preconditioner {
+                    chain = chain.with_diagonal_preconditioner(p.clone()).map_err(refused)?;
+                }
+                ChainSampler::Mala { chain, full_batch }
             }
         };
         let mut trace = Vec::with_capacity(config.draws_per_chain());

@@ -51,5 +51,6 @@ pub use config::{EstimatorConfig, SamplerKind};
 pub use data::{DataSource, FnDataSource};
 pub use error::EstimatorError;
 pub use estimate::{
-    ChainResult, Diagnostics, Divergence, InitLoss, LlcEstimate, NoProgress, Progress, estimate_llc, full_data_loss,
+    ChainResult, Diagnostics, Divergence, InitLoss, LlcEstimate, NoProgress, Progress, estimate_llc,
+    estimate_llc_preconditioned, full_data_loss,
 };
