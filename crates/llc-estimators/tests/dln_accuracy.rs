@@ -9,24 +9,13 @@
 //!    first layer cut to rank r (r = 0 included) and the second full rank; there the local
 //!    coefficient is (HM − Hr + Nr)/2, which the test checks equals Aoyagi's λ before sampling.
 
-use burn::backend::{Autodiff, NdArray};
 use burn::tensor::Tensor;
-use llc_estimators::{DataSource, EstimatorConfig, InitLoss, NoProgress, estimate_llc};
+use llc_estimators::{EstimatorConfig, InitLoss, NoProgress, estimate_llc};
 use llc_models::{DataForm, Dln, DlnTeacher, RegressionData, SyntheticInputs, mse};
 
-type B = Autodiff<NdArray>;
+mod common;
 
-struct Regression(RegressionData<B>);
-
-impl DataSource for Regression {
-    type Batch = (Tensor<B, 2>, Tensor<B, 2>);
-    fn len(&self) -> usize {
-        self.0.n()
-    }
-    fn batch(&self, indices: &[usize]) -> Self::Batch {
-        self.0.batch(indices).expect("indices below n")
-    }
-}
+use common::{B, ModelData};
 
 fn loss(m: &Dln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)) -> Tensor<B, 1> {
     mse(m.forward(x.clone()), y.clone())
@@ -75,7 +64,7 @@ fn lambda_hat_matches_aoyagi_on_random_dlns() {
             assert_eq!(lambda, (h * m - h * r + n_out * r) / 2.0, "local and global λ differ for {:?}", case.widths);
         }
         let inputs = SyntheticInputs::new(seed + 1, n, case.widths[0]).unwrap();
-        let data = Regression(RegressionData::dln(&teacher, inputs, DataForm::Auto, &device).unwrap());
+        let data = ModelData(RegressionData::dln(&teacher, inputs, DataForm::Auto, &device).unwrap());
         let model = teacher.to_module::<B>(&device);
         // The library's defaults (γ = 1, batch 500, nβ = n/ln n, ε = 2.5e-7, 12,000 steps with a
         // 2,400-step burn-in), with 2 chains instead of 4 to halve the test's time.

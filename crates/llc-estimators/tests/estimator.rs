@@ -3,74 +3,12 @@
 
 use std::cell::Cell;
 
-use burn::backend::{Autodiff, NdArray};
-use burn::module::{Module, Param};
-use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorData};
-use llc_estimators::{DataSource, EstimatorConfig, FnDataSource, InitLoss, NoProgress, estimate_llc, full_data_loss};
+use burn::tensor::Tensor;
+use llc_estimators::{EstimatorConfig, FnDataSource, InitLoss, NoProgress, estimate_llc, full_data_loss};
 
-type B = Autodiff<NdArray>;
+mod common;
 
-/// Linear regression y = x·W (no bias): a regular model, so λ = d/2 at any W.
-#[derive(Module, Debug)]
-struct Linear<B: Backend> {
-    w: Param<Tensor<B, 2>>,
-}
-
-/// Inputs uniform in [−1, 1] from a fixed generator and targets from W* (noiseless).
-struct Regression {
-    x: Vec<f32>,
-    y: Vec<f32>,
-    d_in: usize,
-    d_out: usize,
-}
-
-impl Regression {
-    fn new(n: usize, d_in: usize, w_star: &[f32], d_out: usize) -> Self {
-        let mut state = 0x1234_5678_9abc_def0u64;
-        let mut uniform = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        };
-        let x: Vec<f32> = (0..n * d_in).map(|_| uniform()).collect();
-        let mut y = vec![0.0f32; n * d_out];
-        for i in 0..n {
-            for j in 0..d_out {
-                y[i * d_out + j] = (0..d_in).map(|k| x[i * d_in + k] * w_star[k * d_out + j]).sum();
-            }
-        }
-        Self { x, y, d_in, d_out }
-    }
-}
-
-impl DataSource for Regression {
-    type Batch = (Tensor<B, 2>, Tensor<B, 2>);
-    fn len(&self) -> usize {
-        self.x.len() / self.d_in
-    }
-    fn batch(&self, indices: &[usize]) -> Self::Batch {
-        let device = Default::default();
-        let gather = |src: &[f32], width: usize| {
-            let rows: Vec<f32> =
-                indices.iter().flat_map(|&i| src[i * width..(i + 1) * width].iter().copied()).collect();
-            Tensor::<B, 2>::from_data(TensorData::new(rows, [indices.len(), width]), &device)
-        };
-        (gather(&self.x, self.d_in), gather(&self.y, self.d_out))
-    }
-}
-
-fn mse(m: &Linear<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)) -> Tensor<B, 1> {
-    (x.clone().matmul(m.w.val()) - y.clone()).square().mean()
-}
-
-fn setup() -> (Linear<B>, Regression) {
-    let (d_in, d_out) = (4, 3);
-    let w_star: Vec<f32> = (0..d_in * d_out).map(|i| ((i * 7 % 5) as f32 - 2.0) * 0.5).collect();
-    let device = Default::default();
-    let model =
-        Linear { w: Param::from_tensor(Tensor::from_data(TensorData::new(w_star.clone(), [d_in, d_out]), &device)) };
-    (model, Regression::new(2_000, d_in, &w_star, d_out))
-}
+use common::{B, Linear, mse, setup};
 
 /// A regular model has λ = d/2 = 6. The Hessian of L_n is (2/3)·E[xxᵀ] per output, eigenvalues
 /// h ≈ 2/9, so with n = 2000 (nβ ≈ 263) each direction has precision k = nβh ≈ 58 and εk ≈ 0.06:

@@ -1,24 +1,13 @@
 //! The paper's second claim at its own scale: on the ReLU network 10→20→20→10 (d = 850) with
 //! n = 1,000 samples, SGLD (minibatch 32) and full-batch MALA estimate the same λ̂ (method.md §5).
 
-use burn::backend::{Autodiff, NdArray};
 use burn::tensor::Tensor;
-use llc_estimators::{DataSource, EstimatorConfig, InitLoss, NoProgress, SamplerKind, estimate_llc};
+use llc_estimators::{EstimatorConfig, InitLoss, NoProgress, SamplerKind, estimate_llc};
 use llc_models::{DataForm, Mlp, MlpTeacher, RegressionData, SyntheticInputs, mse};
 
-type B = Autodiff<NdArray>;
+mod common;
 
-struct Regression(RegressionData<B>);
-
-impl DataSource for Regression {
-    type Batch = (Tensor<B, 2>, Tensor<B, 2>);
-    fn len(&self) -> usize {
-        self.0.n()
-    }
-    fn batch(&self, indices: &[usize]) -> Self::Batch {
-        self.0.batch(indices).expect("indices below n")
-    }
-}
+use common::{B, ModelData};
 
 /// The paper's settings (ε = 1e-5, γ = 1, nβ = n/ln n, SGLD batch 32), 4 chains × 10,000 steps
 /// with a 2,000-step burn-in each. Measured: SGLD 165.7 ± 7.8, MALA 167.7 ± 4.2 (sd over chains),
@@ -31,7 +20,7 @@ fn sgld_and_mala_agree_on_the_papers_relu_network() {
     let widths = [10, 20, 20, 10];
     let teacher = MlpTeacher::random(&widths, 2, 1.0).unwrap();
     let inputs = SyntheticInputs::new(3, 1_000, 10).unwrap();
-    let data = Regression(RegressionData::mlp(&teacher, inputs, DataForm::Materialized, &device).unwrap());
+    let data = ModelData(RegressionData::mlp(&teacher, inputs, DataForm::Materialized, &device).unwrap());
     let model = teacher.to_module::<B>(&device);
     assert_eq!(model.num_params(), 850);
     let loss = |m: &Mlp<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone());
