@@ -69,7 +69,7 @@ pub struct EstimatorConfig {
 impl Default for EstimatorConfig {
     /// The paper's DLN settings (γ = 1, batch 500, nβ = n/ln n) with ε = 2.5e-7 (half the paper's
     /// 5e-7, which is too large for some networks: MALA acceptance 0.75 and a 17% overestimate on
-    /// [12,50,80,8]), 4 chains of 12,000 steps and a 2,400-step burn-in. docs/estimator-defaults.md
+    /// 12,50,80,8), 4 chains of 12,000 steps and a 2,400-step burn-in. docs/estimator-defaults.md
     /// has the measurements behind these numbers.
     fn default() -> Self {
         Self {
