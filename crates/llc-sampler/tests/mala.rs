@@ -4,36 +4,12 @@
 
 use std::cell::Cell;
 
-use burn::backend::{Autodiff, NdArray};
-use burn::module::{Module, Param};
-use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorData};
+use burn::backend::NdArray;
 use llc_sampler::{DiagonalPreconditioner, MalaChain, MalaConfig, NoiseSource, SamplerError};
 
-type B = Autodiff<NdArray>;
+mod common;
 
-/// A parameter vector w with the loss L(w) = ½ Σ a_i w_i².
-#[derive(Module, Debug)]
-struct Quadratic<B: Backend> {
-    w: Param<Tensor<B, 1>>,
-}
-
-fn quadratic(start: &[f32]) -> Quadratic<B> {
-    let device = Default::default();
-    Quadratic { w: Param::from_tensor(Tensor::from_data(TensorData::new(start.to_vec(), [start.len()]), &device)) }
-}
-
-fn quadratic_loss(curvature: &[f32]) -> impl Fn(&Quadratic<B>) -> Tensor<B, 1> + '_ {
-    move |m: &Quadratic<B>| {
-        let device = Default::default();
-        let a = Tensor::<B, 1>::from_data(TensorData::new(curvature.to_vec(), [curvature.len()]), &device);
-        (m.w.val().square() * a).sum().mul_scalar(0.5)
-    }
-}
-
-fn values(m: &Quadratic<B>) -> Vec<f32> {
-    m.w.val().into_data().to_vec::<f32>().unwrap()
-}
+use common::{B, Quadratic, quadratic, quadratic_loss, values};
 
 /// The first MALA proposal and its acceptance probability, computed in f64 straight from the
 /// textbook formulas (not the chain's cancellation-free form): w' = w − (εP/2)∇U(w) + √(εP)·ξ,
