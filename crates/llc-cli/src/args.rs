@@ -5,7 +5,7 @@
 //! crates reject the same inputs with the same words.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use llc_estimators::SamplerKind;
+use llc_estimators::{DrawLoss, SamplerKind};
 
 /// Local learning coefficients (LLC, λ) of neural networks, from singular learning theory.
 ///
@@ -134,6 +134,13 @@ pub(crate) struct EstimateArgs {
     #[arg(long, value_enum, default_value_t = SamplerArg::Sgld)]
     pub(crate) sampler: SamplerArg,
 
+    /// The loss each kept draw contributes to λ̂: minibatch (the step's minibatch loss, as in the
+    /// paper's DLN runs; free) or full (the full-data loss L_n at the draw, as in the paper's
+    /// rescaling experiment; one pass over the n samples per kept draw). MALA always uses the
+    /// full-data loss.
+    #[arg(long, value_enum, default_value_t = DrawLossArg::Minibatch)]
+    pub(crate) draw_loss: DrawLossArg,
+
     /// Measure the MALA acceptance probability of the SGLD move every K steps (0: never).
     #[arg(long, value_name = "K", default_value = "20", value_parser = parse_count_or_zero)]
     pub(crate) acceptance_every: usize,
@@ -194,6 +201,25 @@ impl SamplerArg {
             Self::RmspropSgld => SamplerKind::RmspropSgld,
             Self::RmspropSgldBiasCorrected => SamplerKind::RmspropSgldBiasCorrected,
             Self::Mala => SamplerKind::Mala,
+        }
+    }
+}
+
+/// `--draw-loss` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DrawLossArg {
+    /// The minibatch loss of the step that produced the draw.
+    Minibatch,
+    /// The full-data loss at the draw.
+    Full,
+}
+
+impl DrawLossArg {
+    /// The estimator's name for it.
+    pub(crate) fn kind(self) -> DrawLoss {
+        match self {
+            Self::Minibatch => DrawLoss::Minibatch,
+            Self::Full => DrawLoss::Full,
         }
     }
 }

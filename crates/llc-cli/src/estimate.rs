@@ -97,6 +97,7 @@ fn estimator_config(args: &EstimateArgs) -> EstimatorConfig {
         sampler: args.sampler.kind(),
         seed: args.seed,
         acceptance_every: args.acceptance_every,
+        draw_loss: args.draw_loss.kind(),
     }
 }
 

@@ -57,6 +57,20 @@ fn the_same_seed_gives_the_same_lambda_hat() {
     assert_eq!(a["per_chain"], b["per_chain"]);
 }
 
+/// `--draw-loss` reaches the estimator (the JSON config says which loss the draws recorded) and
+/// defaults to the minibatch loss; the full-data loss gives a λ̂ of the same size.
+#[test]
+fn the_draw_loss_flag_reaches_the_config() {
+    let base = ["estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "600", "--chains", "1"];
+    let tail = ["--n", "2000", "--json", "--seed", "3"];
+    let minibatch = json(&llc(&[&base[..], &tail[..]].concat()));
+    assert_eq!(minibatch["config"]["draw_loss"], "minibatch");
+    let full = json(&llc(&[&base[..], &["--draw-loss", "full"], &tail[..]].concat()));
+    assert_eq!(full["config"]["draw_loss"], "full");
+    let (a, b) = (minibatch["lambda_hat"].as_f64().unwrap(), full["lambda_hat"].as_f64().unwrap());
+    assert!(b.is_finite() && b > 0.0 && a != b, "minibatch λ̂ = {a}, full λ̂ = {b}");
+}
+
 #[test]
 fn the_human_report_names_both_lambdas() {
     let out = llc(&["estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "500", "--chains", "1"]);
@@ -90,6 +104,7 @@ const BAD: &[(&[&str], &str)] = &[
     (&["estimate", "dln", "--widths", "5,3,5", "--chains", "0"], "--chains"),
     (&["estimate", "dln", "--widths", "5,3,5", "--steps", "100", "--burn-in", "100"], "burn-in"),
     (&["estimate", "dln", "--widths", "5,3,5", "--sampler", "hmc"], "hmc"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--draw-loss", "average"], "average"),
     (&["estimate", "dln", "--widths", "5,3,5", "--n", "1.5"], "--n"),
     (&["estimate", "dln", "--widths", "5,3,5", "--rank", "1", "--teacher", "paper-random"], "--teacher"),
     (&["estimate", "mlp", "--widths", "7"], "at least 2 widths"),

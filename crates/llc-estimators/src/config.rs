@@ -34,6 +34,43 @@ impl SamplerKind {
     }
 }
 
+/// Which loss each kept SGLD draw contributes to the mean in λ̂ = nβ·(mean draw loss − L_n(w*)).
+///
+/// The paper's DLN experiments average the minibatch loss of each step (arXiv 2308.12108 v2, the
+/// DLN runs; method.md §1 and §4), which is free; its rescaling experiment averages the full-data
+/// loss L_n(w_t) at each draw (method.md §6), which removes the minibatch noise from the trace at
+/// the cost of a pass over all n samples per kept draw (use `thinning` to keep fewer). Both have
+/// the same expectation, since a minibatch drawn uniformly with replacement gives an unbiased
+/// estimate of L_n(w_t).
+///
+/// [`SamplerKind::Mala`] always records the full-data loss (it computes it at every step anyway),
+/// so this setting changes nothing there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DrawLoss {
+    /// The minibatch loss L_B(w_t) of the step that produced the draw (the default).
+    #[default]
+    Minibatch,
+    /// The full-data loss L_n(w_t) at the draw, averaged over chunks of [`FULL_DRAW_LOSS_CHUNK`]
+    /// samples.
+    Full,
+}
+
+impl DrawLoss {
+    /// The name used on the command line and in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Minibatch => "minibatch",
+            Self::Full => "full",
+        }
+    }
+}
+
+/// Samples per chunk when [`DrawLoss::Full`] evaluates L_n(w_t) at a draw: 10,000, so that a
+/// chunk's activations stay small at every width of the paper's experiments, while a data set of
+/// the rescaling experiment's size (n = 10,000, method.md §6) is a single pass.
+pub const FULL_DRAW_LOSS_CHUNK: usize = 10_000;
+
 /// Everything that defines an estimate besides the model and the data.
 ///
 /// Symbols (paper, arXiv 2308.12108 v2): `epsilon` ε, `gamma` γ, `n_beta` nβ (default n/ln n).
@@ -64,6 +101,10 @@ pub struct EstimatorConfig {
     /// Report the MALA acceptance probability of the SGLD move every this many steps (0: never).
     /// MALA itself ignores it: its accept/reject outcome is known at every step for free.
     pub acceptance_every: usize,
+    /// Which loss each kept draw records: the step's minibatch loss (the default, as in the
+    /// paper's DLN runs) or the full-data loss at the draw (as in its rescaling experiment). MALA
+    /// records the full-data loss either way.
+    pub draw_loss: DrawLoss,
 }
 
 impl Default for EstimatorConfig {
@@ -84,6 +125,7 @@ impl Default for EstimatorConfig {
             sampler: SamplerKind::Sgld,
             seed: 0,
             acceptance_every: 20,
+            draw_loss: DrawLoss::Minibatch,
         }
     }
 }
@@ -187,6 +229,25 @@ mod tests {
         assert!(serde_json::from_str::<EstimatorConfig>(r#"{"epsilom": 1e-5}"#).is_err());
         let partial: EstimatorConfig = serde_json::from_str(r#"{"epsilon": 1e-5, "sampler": "sgld"}"#).unwrap();
         assert_eq!((partial.epsilon, partial.n_chains), (1e-5, 4));
+        assert_eq!(partial.draw_loss, DrawLoss::Minibatch, "the default draw loss is the minibatch loss");
+    }
+
+    #[test]
+    fn the_draw_loss_is_named_in_kebab_case_and_round_trips() {
+        let config: EstimatorConfig = serde_json::from_str(r#"{"draw_loss": "full", "thinning": 5}"#).unwrap();
+        assert_eq!((config.draw_loss, config.thinning), (DrawLoss::Full, 5));
+        let text = serde_json::to_string(&config).unwrap();
+        assert!(text.contains(r#""draw_loss":"full""#), "{text}");
+        assert_eq!(serde_json::from_str::<EstimatorConfig>(&text).unwrap(), config);
+        let minibatch: EstimatorConfig = serde_json::from_str(r#"{"draw_loss": "minibatch"}"#).unwrap();
+        assert_eq!(minibatch, EstimatorConfig::default());
+        for (kind, name) in [(DrawLoss::Minibatch, "minibatch"), (DrawLoss::Full, "full")] {
+            assert_eq!(kind.name(), name);
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{name}\""));
+        }
+        for bad in [r#"{"draw_loss": "Full"}"#, r#"{"draw_loss": "full-data"}"#, r#"{"draw_loss": 1}"#] {
+            assert!(serde_json::from_str::<EstimatorConfig>(bad).is_err(), "{bad} should be rejected");
+        }
     }
 
     #[test]

@@ -6,9 +6,12 @@
 //! λ̂ = nβ·(mean_t L_t − L_n(w*))
 //!
 //! (paper, arXiv 2308.12108 v2, the λ̂ estimator). With the SGLD samplers L_t = L_B(w_t), the
-//! minibatch loss of step t, as in the authors' DLN code. With [`SamplerKind::Mala`] every step uses
-//! the whole data set (built once per estimate and reused), so L_t = L_n(w_t), the full-data loss at
-//! the chain's point after step t, as in the paper's SGLD-versus-MALA comparison (arXiv 2402.03698).
+//! minibatch loss of step t, as in the authors' DLN code, or, with [`DrawLoss::Full`], the full-data
+//! loss L_n(w_t) at each kept draw, as in the paper's rescaling experiment (evaluated in chunks of
+//! [`FULL_DRAW_LOSS_CHUNK`] samples, one pass over the data per kept draw, so thinning makes it
+//! cheaper). With [`SamplerKind::Mala`] every step uses the whole data set (built once per estimate
+//! and reused), so L_t = L_n(w_t), the full-data loss at the chain's point after step t, as in the
+//! paper's SGLD-versus-MALA comparison (arXiv 2402.03698).
 //! L_n(w*) is the full-data loss either way. The reported λ̂ is the mean over chains, with the
 //! standard deviation across chains. Both samplers share the loop, burn-in, thinning, diagnostics and
 //! result type.
@@ -29,14 +32,15 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{effective_sample_size, mean_and_std, split_r_hat};
-use crate::{DataSource, EstimatorConfig, EstimatorError, SamplerKind};
+use crate::{DataSource, DrawLoss, EstimatorConfig, EstimatorError, FULL_DRAW_LOSS_CHUNK, SamplerKind};
 
 /// A chain that produced a non-finite loss, and where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Divergence {
     /// The chain, counted from 0.
     pub chain_idx: usize,
-    /// The step (counted from 1, burn-in included) whose loss was not finite.
+    /// The step (counted from 1, burn-in included) whose loss was not finite: the step's own loss
+    /// or, with [`DrawLoss::Full`], the full-data loss at a kept draw.
     pub step: usize,
     /// The loss value, as text ("NaN", "inf"), since JSON has no non-finite numbers.
     pub loss: String,
@@ -55,8 +59,8 @@ pub struct ChainResult {
     pub chain_idx: usize,
     /// λ̂ of this chain; `None` if it diverged.
     pub lambda_hat: Option<f64>,
-    /// The mean draw loss over its kept draws (minibatch losses for SGLD, full-data losses for
-    /// MALA); `None` if it diverged.
+    /// The mean draw loss over its kept draws (for SGLD the minibatch losses, or the full-data
+    /// losses with [`DrawLoss::Full`]; for MALA the full-data losses); `None` if it diverged.
     pub mean_draw_loss: Option<f64>,
     /// Draws kept (after burn-in and thinning) before it stopped.
     pub n_draws: usize,
@@ -65,7 +69,8 @@ pub struct ChainResult {
     pub mean_acceptance: Option<f64>,
     /// Where it diverged, if it did.
     pub divergence: Option<Divergence>,
-    /// The kept draws' losses, in order (minibatch losses for SGLD, full-data losses for MALA).
+    /// The kept draws' losses, in order (for SGLD the minibatch losses, or the full-data losses
+    /// with [`DrawLoss::Full`]; for MALA the full-data losses).
     pub loss_trace: Vec<f64>,
 }
 
@@ -169,6 +174,11 @@ where
 /// named in the result and every other chain is kept. (A MALA proposal with a non-finite loss is
 /// simply rejected; only a non-finite loss at the chain's own point is a divergence.)
 ///
+/// With `config.draw_loss == DrawLoss::Full` an SGLD chain records, at each kept draw, the
+/// full-data loss `full_data_loss(chain's module, data, &loss, FULL_DRAW_LOSS_CHUNK)` instead of the
+/// step's minibatch loss; the minibatch loss of every step is still checked for divergence, and a
+/// non-finite full-data loss is a divergence too. MALA records the full-data loss either way.
+///
 /// For [`SamplerKind::Mala`] the batch of all n samples is built once, with
 /// `data.batch(&[0, 1, …, n − 1])`, and every step evaluates the loss and its gradient on it; it must
 /// fit in memory. `batch_size` and `acceptance_every` are ignored.
@@ -229,6 +239,8 @@ where
     let mala = config.mala_config(n);
     // MALA: the whole data set, built once and reused by every step of every chain.
     let full_batch = (config.sampler == SamplerKind::Mala).then(|| data.batch(&(0..n).collect::<Vec<_>>()));
+    // SGLD with `DrawLoss::Full`: each kept draw records L_n(w_t) (MALA records it anyway).
+    let full_draws = config.draw_loss == DrawLoss::Full && config.sampler != SamplerKind::Mala;
 
     progress.start((config.n_chains * config.n_steps) as u64);
     let started = Instant::now();
@@ -281,19 +293,29 @@ where
             steps_done += 1;
             steps_taken += 1;
             since_report += 1;
-            if !draw_loss.is_finite() {
-                let d = Divergence { chain_idx, step, loss: format!("{draw_loss}") };
+            let kept = step > config.n_burnin && (step - config.n_burnin - 1).is_multiple_of(config.thinning);
+            // What a kept draw records: the step's loss, or for SGLD with `DrawLoss::Full` the
+            // full-data loss at the new point (not evaluated when the step's loss already failed).
+            let recorded = match &sampler {
+                ChainSampler::Sgld { chain, .. } if kept && full_draws && draw_loss.is_finite() => {
+                    full_data_loss(chain.module(), data, &loss, FULL_DRAW_LOSS_CHUNK)
+                }
+                _ => draw_loss,
+            };
+            let failed = [draw_loss, recorded].into_iter().find(|value| !value.is_finite());
+            if let Some(value) = failed {
+                let d = Divergence { chain_idx, step, loss: format!("{value}") };
                 progress.diverged(&d);
                 divergence = Some(d);
                 break;
             }
-            if step > config.n_burnin {
-                if (step - config.n_burnin - 1).is_multiple_of(config.thinning) {
-                    trace.push(draw_loss);
-                }
-                if let Some(a) = step_acceptance {
-                    acceptance.push(a);
-                }
+            if kept {
+                trace.push(recorded);
+            }
+            if step > config.n_burnin
+                && let Some(a) = step_acceptance
+            {
+                acceptance.push(a);
             }
             if since_report >= 64 {
                 progress.advance(since_report);

@@ -9,7 +9,9 @@
 //! crate runs C chains with burn-in and thinning, reports λ̂ per chain, its mean and standard
 //! deviation, R̂ and the effective sample size of the loss traces, the MALA acceptance of the moves
 //! (for SGLD the acceptance probability MALA would give its moves, for MALA the real acceptance
-//! rate), and any chain that diverged (by chain and step, keeping the others).
+//! rate), and any chain that diverged (by chain and step, keeping the others). Each kept SGLD draw
+//! contributes its step's minibatch loss, as in the paper's DLN runs, or, with [`DrawLoss::Full`],
+//! the full-data loss at the draw, as in its rescaling experiment.
 //!
 //! It takes any burn module, a loss closure over a minibatch and a [`DataSource`], so it is not tied
 //! to the workspace's own models:
@@ -47,7 +49,7 @@ pub mod diagnostics;
 mod error;
 mod estimate;
 
-pub use config::{EstimatorConfig, SamplerKind};
+pub use config::{DrawLoss, EstimatorConfig, FULL_DRAW_LOSS_CHUNK, SamplerKind};
 pub use data::{DataSource, FnDataSource};
 pub use error::EstimatorError;
 pub use estimate::{

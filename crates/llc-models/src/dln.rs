@@ -5,6 +5,8 @@ use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 use nalgebra::DMatrix;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use crate::error::ModelError;
 use crate::host::{check_len, matrix_to_tensor, tensor_from_f32, tensor_to_vec, validate_widths};
@@ -53,6 +55,30 @@ impl<B: Backend> Dln<B> {
     pub fn from_host_f64(widths: &[usize], weights: &[Vec<f64>], device: &B::Device) -> Result<Self, ModelError> {
         let as_f32: Vec<Vec<f32>> = weights.iter().map(|w| w.iter().map(|&v| v as f32).collect()).collect();
         Self::from_host_f32(widths, &as_f32, device)
+    }
+
+    /// A freshly initialized student network: PyTorch's default `nn.Linear` initialization, every
+    /// entry of weight `s` uniform on `[−1/√H_s, 1/√H_s]` (`H_s` its fan-in), the starting point of
+    /// the paper's SGD-trained DLN estimates (method.md §4; [`crate::train_sgd`] trains it).
+    ///
+    /// The entries are drawn in f64 from one `ChaCha8Rng::seed_from_u64(seed)` stream, layer by
+    /// layer and row-major within a layer (the `[H_s, H_{s+1}]` layout of this crate), then rounded
+    /// to f32, so the same widths and seed give the same network. The draw does not involve any
+    /// teacher. A width list with fewer than two widths or a zero width is an error.
+    ///
+    /// (PyTorch draws `kaiming_uniform_` with `a = √5`, whose bound `gain·√(3/fan_in)` with
+    /// `gain = √(2/(1 + a²))` is exactly `1/√fan_in`; its random stream is of course different.)
+    pub fn init_random(widths: &[usize], seed: u64, device: &B::Device) -> Result<Self, ModelError> {
+        validate_widths(widths)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let weights: Vec<Vec<f64>> = widths
+            .windows(2)
+            .map(|pair| {
+                let bound = 1.0 / (pair[0] as f64).sqrt();
+                (0..pair[0] * pair[1]).map(|_| rng.random_range(-bound..=bound)).collect()
+            })
+            .collect();
+        Self::from_host_f64(widths, &weights, device)
     }
 
     /// Applies the network to a `[batch, H_1]` input and returns the `[batch, H_{M+1}]` output

@@ -97,6 +97,13 @@ pub enum ModelError {
         /// The rank of the last attempt.
         got: usize,
     },
+    /// A minibatch size is zero or larger than the data set.
+    BatchSizeOutOfRange {
+        /// The batch size that was given.
+        batch_size: usize,
+        /// The number of samples in the data set.
+        n: usize,
+    },
 }
 
 impl fmt::Display for ModelError {
@@ -133,6 +140,9 @@ impl fmt::Display for ModelError {
             Self::TooLarge { what } => write!(f, "{what} is too large to be addressed"),
             Self::RankNotReached { wanted, got } => {
                 write!(f, "could not build a teacher of rank {wanted} (the last attempt had rank {got})")
+            }
+            Self::BatchSizeOutOfRange { batch_size, n } => {
+                write!(f, "the batch size is {batch_size}; it must be between 1 and n = {n}")
             }
         }
     }

@@ -16,9 +16,14 @@
 //!   the loss of method.md §1;
 //! - [`Mlp::rescale_hidden`] and [`rescale_factors`]: the per-neuron rescaling symmetry of ReLU
 //!   networks and the diagonal preconditioner that makes SGLD equivariant under it (method.md §6).
+//! - [`Dln::init_random`] and [`train_sgd`]: a fresh student with PyTorch's default
+//!   initialization, trained by minibatch SGD with momentum ([`SgdTraining::paper`]: learning rate
+//!   0.01, momentum 0.9, batch 500, 50,000 steps) to the SGD-trained point at which the paper also
+//!   measures λ̂ (method.md §4).
 //!
 //! Bad input (a zero width, a rank above the narrowest width, an index out of range, a
-//! non-positive alpha) is reported as a [`ModelError`], never as a panic.
+//! non-positive alpha, a learning rate or batch size SGD cannot use) is reported as a
+//! [`ModelError`], never as a panic.
 //!
 //! ```
 //! use burn::backend::NdArray;
@@ -48,6 +53,7 @@ mod linalg;
 mod mlp;
 mod rescale;
 mod teacher;
+mod train;
 
 pub use data::{AUTO_MATERIALIZE_BYTES, DataForm, RegressionData, TeacherMap, mse};
 pub use dln::Dln;
@@ -58,3 +64,4 @@ pub use linalg::numerical_rank;
 pub use mlp::{HostLayer, Mlp};
 pub use rescale::{LayerFactors, ParamFactors, rescale_factors};
 pub use teacher::{DlnTeacher, MlpTeacher};
+pub use train::{SgdTraining, TRAINING_LOSS_CHUNK, TrainingOutcome, full_data_mse, train_sgd};

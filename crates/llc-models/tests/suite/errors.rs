@@ -111,6 +111,7 @@ fn every_error_has_a_message() {
         ModelError::Empty { what: "the minibatch" },
         ModelError::TooLarge { what: "the data set" },
         ModelError::RankNotReached { wanted: 2, got: 1 },
+        ModelError::BatchSizeOutOfRange { batch_size: 0, n: 10 },
     ];
     for e in errors {
         let message = e.to_string();

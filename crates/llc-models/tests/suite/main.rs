@@ -7,3 +7,4 @@ mod errors;
 mod mlp;
 mod rescale;
 mod teacher;
+mod train;

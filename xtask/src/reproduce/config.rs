@@ -1,0 +1,110 @@
+//! The suite configuration files in `experiments/`: one TOML file per suite, one table per scale.
+//!
+//! Every table denies unknown keys, so a typo in a config file is an error that names the key
+//! instead of a silently ignored setting.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A suite file: the claims the report checks (the same at every scale) and the scales.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SuiteFile<C, S> {
+    /// One line on what the suite measures (shown in the report).
+    pub(crate) description: String,
+    /// Thresholds of the claims.
+    pub(crate) claims: C,
+    /// Settings per scale name (`quick`, `default`, `paper`).
+    pub(crate) scales: BTreeMap<String, S>,
+}
+
+impl<C: DeserializeOwned, S: DeserializeOwned + Clone> SuiteFile<C, S> {
+    /// Reads and parses `path`; errors name the file and the problem in one line.
+    pub(crate) fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text)
+            .map_err(|e| format!("{}: {}", path.display(), e.to_string().replace('\n', " ").trim().to_owned()))
+    }
+
+    /// The settings of one scale, or an error listing the scales the file has.
+    pub(crate) fn scale(&self, path: &Path, name: &str) -> Result<S, String> {
+        self.scales.get(name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = self.scales.keys().map(String::as_str).collect();
+            format!("{} has no scale '{name}' (it has: {})", path.display(), known.join(", "))
+        })
+    }
+}
+
+/// The directory of the suite files: `experiments/` at the workspace root.
+pub(crate) fn experiments_dir() -> PathBuf {
+    // xtask lives one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(|p| p.join("experiments"))
+        .unwrap_or_else(|| "experiments".into())
+}
+
+/// A closed integer range `[low, high]`, written `[low, high]` in the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "[usize; 2]", into = "[usize; 2]")]
+pub(crate) struct Span {
+    /// Smallest value.
+    pub(crate) low: usize,
+    /// Largest value.
+    pub(crate) high: usize,
+}
+
+impl TryFrom<[usize; 2]> for Span {
+    type Error = String;
+
+    fn try_from([low, high]: [usize; 2]) -> Result<Self, String> {
+        if low > high {
+            return Err(format!("range [{low}, {high}] is empty (low > high)"));
+        }
+        Ok(Self { low, high })
+    }
+}
+
+impl From<Span> for [usize; 2] {
+    fn from(s: Span) -> Self {
+        [s.low, s.high]
+    }
+}
+
+/// Checks a setting and names it when it is out of range.
+pub(crate) fn require(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(what()) }
+}
+
+/// `10^e` for `count` exponents evenly spaced from `from` to `to` (like numpy's logspace).
+pub(crate) fn logspace(from: f64, to: f64, count: usize) -> Vec<f64> {
+    match count {
+        0 => Vec::new(),
+        1 => vec![10f64.powf(from)],
+        _ => (0..count).map(|i| 10f64.powf(from + (to - from) * i as f64 / (count - 1) as f64)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logspace_matches_the_papers_alpha_grid() {
+        let alphas = logspace(-4.0, 4.0, 17);
+        assert_eq!(alphas.len(), 17);
+        assert!((alphas[0] - 1e-4).abs() < 1e-12);
+        assert!((alphas[8] - 1.0).abs() < 1e-12);
+        assert!((alphas[16] - 1e4).abs() < 1e-6);
+        assert!((alphas[1] - 10f64.powf(-3.5)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_reversed_span_is_rejected() {
+        assert!(Span::try_from([5, 3]).is_err());
+        assert_eq!(Span::try_from([3, 5]), Ok(Span { low: 3, high: 5 }));
+    }
+}
