@@ -561,11 +561,16 @@ impl Suite for DlnSuite {
             records.len()
         ));
         md.push_str(
-            "Where λ̂ exceeds λ at a paper-random teacher, the likely cause is known: λ̂ measures the *local* \
-             coefficient at the teacher, which is larger than Aoyagi's global λ when a rank-cut layer sits between \
-             full-rank ones (docs/dln-teachers.md).\n\n",
+            "How to read the errors. λ̂ estimates the *local* coefficient at its point, and Aoyagi's λ is the \
+             minimum of the local coefficient over the set of true parameters, so the local value can only be \
+             larger. Where λ̂ exceeds λ at a paper-random teacher, the likely cause is that: the local coefficient \
+             at the teacher is larger than λ when a rank-cut layer sits between full-rank ones \
+             (docs/dln-teachers.md); SGD from a small initialization tends to end nearer the most degenerate \
+             points, where local and global agree. An estimate *below* λ cannot come from that; it means the \
+             chain had not risen to equilibrium in its steps (slow mixing near degenerate points, or a step size \
+             too small for the net).\n\n",
         );
-        md.push_str("![λ̂ vs λ](dln/dln_lambda.svg)\n\n![relative error](dln/dln_error.svg)\n\n");
+        md.push_str("![λ̂ vs λ](dln_lambda.svg)\n\n![relative error](dln_error.svg)\n\n");
         md.push_str("<details><summary>Every run</summary>\n\n| run | widths | d | r | λ | λ̂ | error | acceptance | R̂ | note |\n|---|---|---|---|---|---|---|---|---|---|\n");
         for r in records {
             let o = &r.result;

@@ -376,7 +376,7 @@ impl Suite for MalaSuite {
             s.runs
         ));
         md.push_str(
-            "| n | SGLD λ̂ | MALA λ̂ | |gap|/SE | SGLD s/10k | MALA s/10k | MALA accept | paper SGLD | paper MALA | paper SGLD s | paper MALA s |\n\
+            "| n | SGLD λ̂ | MALA λ̂ | gap / SE | SGLD s/10k | MALA s/10k | MALA accept | paper SGLD | paper MALA | paper SGLD s | paper MALA s |\n\
              |---|---|---|---|---|---|---|---|---|---|---|\n",
         );
         for ((n, a, b), (_, z)) in table.iter().zip(&z_scores) {
@@ -404,7 +404,7 @@ impl Suite for MalaSuite {
         }
         md.push_str(
             "\nThe paper's numbers are for its own random teacher (and a GPU), so λ̂ values are not expected to match \
-             ours; the claims are what must reproduce.\n\n![SGLD vs MALA](sgld-vs-mala/sgld_vs_mala.svg)\n",
+             ours; the claims are what must reproduce.\n\n![SGLD vs MALA](sgld_vs_mala.svg)\n",
         );
         let screen = table
             .iter()

@@ -146,7 +146,8 @@ pub(crate) trait Suite: Sync {
     ) -> Result<Self::Outcome, String>;
     /// A one-line description of a finished run for the log, if any.
     fn describe(&self, record: &Record<Self::Spec, Self::Outcome>) -> Option<String>;
-    /// Figures, claims and the report section from the complete set of records (in plan order).
+    /// Figures (written into `dir`, beside REPORT.md), claims and the report section from the
+    /// complete set of records (in plan order).
     fn analyze(&self, records: &[Record<Self::Spec, Self::Outcome>], dir: &Path) -> Result<SuiteReport, String>;
 }
 
@@ -374,7 +375,11 @@ fn drive<S: Suite, B: AutodiffBackend>(
         .filter(|(i, _)| args.shard.is_none_or(|(k, n)| i % n == k - 1))
         .map(|(_, s)| s.clone())
         .collect();
-    let pending: Vec<S::Spec> = mine.iter().filter(|s| !loaded.records.contains_key(&suite.id(s))).cloned().collect();
+    let mut pending: Vec<S::Spec> =
+        mine.iter().filter(|s| !loaded.records.contains_key(&suite.id(s))).cloned().collect();
+    // Longest runs first, so that the last runs in flight are short ones and no core idles long at
+    // the end of the suite (the records' order does not matter: analysis follows the plan).
+    pending.sort_by_key(|s| std::cmp::Reverse(suite.cost(s)));
     if !args.quiet {
         let shard = args.shard.map(|(k, n)| format!(" (shard {k}/{n}: {} runs)", mine.len())).unwrap_or_default();
         eprintln!(
@@ -384,7 +389,7 @@ fn drive<S: Suite, B: AutodiffBackend>(
             plan.len().min(loaded.records.len()),
             if args.report_only { 0 } else { pending.len() },
             if loaded.skipped > 0 {
-                format!(" ({} stale or torn record lines ignored)", loaded.skipped)
+                format!(" ({} record lines ignored: not in this plan, other settings, or torn)", loaded.skipped)
             } else {
                 String::new()
             }
@@ -422,7 +427,8 @@ fn analyze_if_complete<S: Suite>(suite: &S, scale_dir: &Path) -> Result<Completi
     if in_order.len() < plan.len() {
         return Ok(Completion::Missing { suite: S::NAME, done: in_order.len(), planned: plan.len() });
     }
-    Ok(Completion::Done(suite.analyze(&in_order, &dir)?))
+    // Figures go beside REPORT.md, so that the report's links work wherever the folder is copied.
+    Ok(Completion::Done(suite.analyze(&in_order, scale_dir)?))
 }
 
 #[cfg(test)]

@@ -382,7 +382,7 @@ impl Suite for RescalingSuite {
         md.push_str(
             "\nThe paper's teachers differ from ours, so only the flatness is expected to reproduce, not the level. \
              With P the sampler is exactly equivariant in real arithmetic, so the deviation is f32 rounding.\n\n\
-             ![rescaling](rescaling/rescaling.svg)\n",
+             ![rescaling](rescaling.svg)\n",
         );
         let claims = vec![
             Claim {
