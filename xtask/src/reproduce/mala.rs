@@ -368,7 +368,7 @@ impl Suite for MalaSuite {
              per 10,000 steps.\n\n",
             s.widths,
             s.hidden_bias_std,
-            s.epsilon,
+            format!("{:e}", s.epsilon),
             s.gamma,
             s.steps,
             s.burn_in,

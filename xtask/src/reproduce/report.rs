@@ -66,7 +66,7 @@ pub(crate) fn write(out: &Path, scale: &str, device: &str, reports: &[SuiteRepor
         md.push_str(&format!(
             "| {} | {} | {} | {} |\n",
             c.suite,
-            c.claim,
+            c.claim.replace('|', "\\|"),
             if c.holds { "yes" } else { "**no**" },
             compact(&c.value)
         ));
@@ -88,12 +88,19 @@ pub(crate) fn write(out: &Path, scale: &str, device: &str, reports: &[SuiteRepor
     Ok([report_path, summary_path])
 }
 
-/// A JSON value on one line for a table cell.
+/// A JSON value on one line for a table cell: numbers with four significant digits, objects as
+/// `key: value` lists, and no `|` left unescaped.
 fn compact(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), fmt_sig),
-        other => other.to_string().replace('|', "\\|"),
-    }
+    let text = match value {
+        serde_json::Value::Number(n) if n.is_f64() => n.as_f64().map_or_else(|| n.to_string(), fmt_sig),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Object(map) => {
+            map.iter().map(|(k, v)| format!("{k}: {}", compact(v))).collect::<Vec<_>>().join(", ")
+        }
+        other => other.to_string(),
+    };
+    text.replace('|', "\\|")
 }
 
 /// `x` with four significant digits, without exponent notation for ordinary magnitudes.
@@ -155,6 +162,12 @@ mod tests {
         let (m, s) = mean_sd(&[1.0, 2.0, 3.0]).unwrap();
         assert_eq!(m, 2.0);
         assert!((s - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn table_cells_escape_pipes_and_round_numbers() {
+        let value = serde_json::json!({ "a|b": 0.123456, "c": { "d": 2 } });
+        assert_eq!(compact(&value), "a\\|b: 0.1235, c: d: 2");
     }
 
     #[test]

@@ -294,7 +294,7 @@ impl Suite for RescalingSuite {
             s.plant_copies,
             s.plant_source,
             s.n,
-            s.epsilon,
+            format!("{:e}", s.epsilon),
             s.gamma,
             s.batch,
             s.steps,
