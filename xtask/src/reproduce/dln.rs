@@ -535,16 +535,8 @@ impl Suite for DlnSuite {
         ));
         for w in &self.scale.sweeps {
             md.push_str(&format!(
-                "| {} | {} | {}–{} | {}–{} | {} | {} | {} |\n",
-                w.name,
-                w.nets,
-                w.widths.low,
-                w.widths.high,
-                w.matrices.low,
-                w.matrices.high,
-                w.n,
-                format!("{:e}", w.epsilon),
-                w.steps
+                "| {} | {} | {}–{} | {}–{} | {} | {:e} | {} |\n",
+                w.name, w.nets, w.widths.low, w.widths.high, w.matrices.low, w.matrices.high, w.n, w.epsilon, w.steps
             ));
         }
         md.push_str(&format!(

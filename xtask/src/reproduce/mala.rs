@@ -362,13 +362,13 @@ impl Suite for MalaSuite {
 
         let mut md = format!("## Suite sgld-vs-mala: SGLD against full-batch MALA\n\n{}\n\n", self.description);
         md.push_str(&format!(
-            "ReLU network {:?} with biases, teacher hidden biases ~ N(0, {}²), x ~ U[−10, 10], no noise; ε = {}, γ = {}, \
+            "ReLU network {:?} with biases, teacher hidden biases ~ N(0, {}²), x ~ U[−10, 10], no noise; ε = {:e}, γ = {}, \
              nβ = n/ln n; {} steps per chain ({} burn-in) for both samplers, SGLD with batch {}, MALA on all n samples; \
              {} runs (chains) per n and sampler. Times are sampling only, the fastest run's, one CPU core per run, \
              per 10,000 steps.\n\n",
             s.widths,
             s.hidden_bias_std,
-            format!("{:e}", s.epsilon),
+            s.epsilon,
             s.gamma,
             s.steps,
             s.burn_in,

@@ -288,13 +288,13 @@ impl Suite for RescalingSuite {
         let mut md = format!("## Suite rescaling: invariance of λ̂ under ReLU rescaling\n\n{}\n\n", self.description);
         md.push_str(&format!(
             "Teachers: ReLU nets with biases, hidden biases ~ N(0, {}²), hidden neurons {:?} copy neuron {}'s incoming \
-             weights and bias; n = {}, x ~ U[−10, 10]. SGLD ε = {}, γ = {}, batch {}, {} steps ({} burn-in), every {}-th \
+             weights and bias; n = {}, x ~ U[−10, 10]. SGLD ε = {:e}, γ = {}, batch {}, {} steps ({} burn-in), every {}-th \
              draw's full-data loss averaged, {} run(s) per α; α = 10^e for {} exponents from {} to {}.\n\n",
             s.hidden_bias_std,
             s.plant_copies,
             s.plant_source,
             s.n,
-            format!("{:e}", s.epsilon),
+            s.epsilon,
             s.gamma,
             s.batch,
             s.steps,
