@@ -98,6 +98,7 @@ fn estimator_config(args: &EstimateArgs) -> EstimatorConfig {
         seed: args.seed,
         acceptance_every: args.acceptance_every,
         draw_loss: args.draw_loss.kind(),
+        noise: llc_estimators::NoisePlacement::Host,
     }
 }
 

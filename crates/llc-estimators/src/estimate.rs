@@ -32,7 +32,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::{effective_sample_size, mean_and_std, split_r_hat};
-use crate::{DataSource, DrawLoss, EstimatorConfig, EstimatorError, FULL_DRAW_LOSS_CHUNK, SamplerKind};
+use crate::{DataSource, DrawLoss, EstimatorConfig, EstimatorError, FULL_DRAW_LOSS_CHUNK, NoisePlacement, SamplerKind};
 
 /// A chain that produced a non-finite loss, and where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -247,7 +247,13 @@ where
     let mut per_chain = Vec::with_capacity(config.n_chains);
     let mut steps_done = 0usize;
     for chain_idx in 0..config.n_chains {
-        let noise = NoiseSource::host(config.seed, chain_idx as u64);
+        let noise = match config.noise {
+            NoisePlacement::Host => NoiseSource::host(config.seed, chain_idx as u64),
+            NoisePlacement::Device => {
+                let device = model.devices().into_iter().next().unwrap_or_default();
+                NoiseSource::backend::<B::InnerBackend>(&device, config.seed, chain_idx as u64)
+            }
+        };
         let refused = |e: llc_sampler::SamplerError| EstimatorError::Sampler(e.to_string());
         let mut sampler = match &full_batch {
             None => {

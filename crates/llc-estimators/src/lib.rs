@@ -49,7 +49,7 @@ pub mod diagnostics;
 mod error;
 mod estimate;
 
-pub use config::{DrawLoss, EstimatorConfig, FULL_DRAW_LOSS_CHUNK, SamplerKind};
+pub use config::{DrawLoss, EstimatorConfig, FULL_DRAW_LOSS_CHUNK, NoisePlacement, SamplerKind};
 pub use data::{DataSource, FnDataSource};
 pub use error::EstimatorError;
 pub use estimate::{
