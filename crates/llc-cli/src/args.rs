@@ -150,14 +150,28 @@ pub(crate) struct EstimateArgs {
     #[arg(long, value_enum, default_value_t = DataFormArg::Auto)]
     pub(crate) data: DataFormArg,
 
+    /// Where the chains run: cpu (burn-ndarray) or cuda (burn-cuda on the first NVIDIA GPU, with
+    /// the noise drawn on the GPU; needs a build with `--features cuda`).
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub(crate) device: DeviceArg,
+
     /// Print one JSON object (lambda_hat, lambda_hat_std, per_chain, lambda, rank, params,
-    /// seconds, steps_per_second, diagnostics, config, …) instead of the table.
+    /// seconds, steps_per_second, device, diagnostics, config, …) instead of the table.
     #[arg(long)]
     pub(crate) json: bool,
 
     /// Never draw a progress bar.
     #[arg(long)]
     pub(crate) quiet: bool,
+}
+
+/// `--device` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DeviceArg {
+    /// burn-ndarray on the CPU, noise from a per-chain host stream (reproducible bit for bit).
+    Cpu,
+    /// burn-cuda on the first NVIDIA GPU, noise from the backend's generator on the GPU.
+    Cuda,
 }
 
 /// `--preconditioner` values.

@@ -4,23 +4,24 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use burn::backend::{Autodiff, NdArray};
 use burn::tensor::Tensor;
-use burn::tensor::backend::Backend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use llc_estimators::{
-    DataSource, Divergence, EstimatorConfig, InitLoss, LlcEstimate, Progress, SamplerKind, estimate_llc,
-    estimate_llc_preconditioned,
+    DataSource, Divergence, EstimatorConfig, InitLoss, LlcEstimate, NoisePlacement, Progress, SamplerKind,
+    estimate_llc, estimate_llc_preconditioned,
 };
 use llc_models::{DataForm, DlnTeacher, MlpTeacher, RegressionData, SyntheticInputs, mse};
 use llc_sampler::DiagonalPreconditioner;
 use serde::Serialize;
 
-use crate::args::{DataFormArg, EstimateArgs, EstimateDlnArgs, EstimateMlpArgs, PreconditionerArg, TeacherArg};
+use crate::args::{
+    DataFormArg, DeviceArg, EstimateArgs, EstimateDlnArgs, EstimateMlpArgs, PreconditionerArg, TeacherArg,
+};
+use crate::device::Cpu;
+#[cfg(feature = "cuda")]
+use crate::device::Gpu;
 use crate::exit::Failure;
-
-/// The CPU backend with autodiff: burn-ndarray, f32.
-type Cpu = Autodiff<NdArray<f32>>;
 
 /// Adapts the models crate's regression data to the estimator's [`DataSource`].
 struct Regression<B: Backend>(RegressionData<B>);
@@ -61,6 +62,8 @@ struct EstimateReport {
     data_form: &'static str,
     seconds: f64,
     steps_per_second: f64,
+    /// `cpu` or `cuda`.
+    device: &'static str,
     diagnostics: DiagnosticsReport,
     config: EstimatorConfig,
 }
@@ -82,7 +85,8 @@ struct DiagnosticsReport {
     diverged_chains: Vec<Divergence>,
 }
 
-/// The estimator settings from the flags, with the documented defaults.
+/// The estimator settings from the flags, with the documented defaults. On a GPU the noise is
+/// drawn on the device, so that no d-sized buffer crosses the bus at each step.
 fn estimator_config(args: &EstimateArgs) -> EstimatorConfig {
     let burn_in = args.burn_in.unwrap_or(args.steps / 5);
     EstimatorConfig {
@@ -98,7 +102,10 @@ fn estimator_config(args: &EstimateArgs) -> EstimatorConfig {
         seed: args.seed,
         acceptance_every: args.acceptance_every,
         draw_loss: args.draw_loss.kind(),
-        noise: llc_estimators::NoisePlacement::Host,
+        noise: match args.device {
+            DeviceArg::Cpu => NoisePlacement::Host,
+            DeviceArg::Cuda => NoisePlacement::Device,
+        },
     }
 }
 
@@ -110,7 +117,29 @@ fn data_form(arg: DataFormArg) -> DataForm {
     }
 }
 
+/// `llc estimate dln` on the device that `--device` names.
 pub(crate) fn run_dln(args: &EstimateDlnArgs) -> Result<(), Failure> {
+    match args.common.device {
+        DeviceArg::Cpu => run_dln_on::<Cpu>(args, &Default::default()),
+        #[cfg(feature = "cuda")]
+        DeviceArg::Cuda => run_dln_on::<Gpu>(args, &crate::device::cuda_device()?),
+        #[cfg(not(feature = "cuda"))]
+        DeviceArg::Cuda => Err(crate::device::cuda_not_built("dln")),
+    }
+}
+
+/// `llc estimate mlp` on the device that `--device` names.
+pub(crate) fn run_mlp(args: &EstimateMlpArgs) -> Result<(), Failure> {
+    match args.common.device {
+        DeviceArg::Cpu => run_mlp_on::<Cpu>(args, &Default::default()),
+        #[cfg(feature = "cuda")]
+        DeviceArg::Cuda => run_mlp_on::<Gpu>(args, &crate::device::cuda_device()?),
+        #[cfg(not(feature = "cuda"))]
+        DeviceArg::Cuda => Err(crate::device::cuda_not_built("mlp")),
+    }
+}
+
+fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) -> Result<(), Failure> {
     let widths = &args.widths.0;
     // Validate the shape and rank with the theory crate first: its messages name the problem.
     llc_theory::validate(widths, args.rank.unwrap_or(0))
@@ -129,13 +158,12 @@ pub(crate) fn run_dln(args: &EstimateDlnArgs) -> Result<(), Failure> {
     let theory = llc_theory::dln_learning_coefficient(widths, rank)
         .map_err(|e| Failure::other(format!("theory failed for the teacher's rank {rank}: {e}")))?;
 
-    let device = Default::default();
     let inputs = SyntheticInputs::new(common.seed.wrapping_add(1), common.n, widths[0])
         .map_err(|e| Failure::usage(format!("cannot define the data set: {e}")))?;
-    let data = RegressionData::<Cpu>::dln(&teacher, inputs, data_form(common.data), &device)
+    let data = RegressionData::<B>::dln(&teacher, inputs, data_form(common.data), device)
         .map_err(|e| Failure::usage(format!("cannot build the data set: {e}")))?;
     let materialized = data.is_materialized();
-    let model = teacher.to_module::<Cpu>(&device);
+    let model = teacher.to_module::<B>(device);
     let data = Regression(data);
     // A noiseless teacher has L_n(w*) = 0 exactly; with data in memory it is also checked.
     let init = if materialized { InitLoss::Compute { chunk: 4096 } } else { InitLoss::Known(0.0) };
@@ -144,7 +172,7 @@ pub(crate) fn run_dln(args: &EstimateDlnArgs) -> Result<(), Failure> {
         estimate_llc(
             &model,
             &data,
-            |m: &llc_models::Dln<Cpu>, (x, y): &(Tensor<Cpu, 2>, Tensor<Cpu, 2>)| mse(m.forward(x.clone()), y.clone()),
+            |m: &llc_models::Dln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone()),
             &config,
             init,
             progress,
@@ -157,12 +185,13 @@ pub(crate) fn run_dln(args: &EstimateDlnArgs) -> Result<(), Failure> {
         Some(rank),
         Some(theory.lambda()),
         materialized,
+        common.device,
         estimate,
     );
     emit(&report, common.json)
 }
 
-pub(crate) fn run_mlp(args: &EstimateMlpArgs) -> Result<(), Failure> {
+fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) -> Result<(), Failure> {
     let widths = &args.widths.0;
     llc_theory::validate(widths, 0).map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
     let common = &args.common;
@@ -186,16 +215,15 @@ pub(crate) fn run_mlp(args: &EstimateMlpArgs) -> Result<(), Failure> {
     config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
     let teacher = MlpTeacher::random(widths, common.seed, 1.0)
         .map_err(|e| Failure::usage(format!("cannot build the teacher: {e}")))?;
-    let device = Default::default();
     let inputs = SyntheticInputs::new(common.seed.wrapping_add(1), common.n, widths[0])
         .map_err(|e| Failure::usage(format!("cannot define the data set: {e}")))?;
-    let data = RegressionData::<Cpu>::mlp(&teacher, inputs, data_form(common.data), &device)
+    let data = RegressionData::<B>::mlp(&teacher, inputs, data_form(common.data), device)
         .map_err(|e| Failure::usage(format!("cannot build the data set: {e}")))?;
     let materialized = data.is_materialized();
 
     // The measured point: the teacher, with every hidden neuron rescaled by α if asked (the same
     // function, so the same data and the same true λ), and the preconditioner matched to it.
-    let mut model = teacher.to_module::<Cpu>(&device);
+    let mut model = teacher.to_module::<B>(device);
     let mut matched: Vec<Vec<f32>> = Vec::new();
     if let Some(alpha) = args.rescale {
         let bad = |e: llc_models::ModelError| Failure::usage(format!("invalid --rescale {alpha}: {e}"));
@@ -225,14 +253,23 @@ pub(crate) fn run_mlp(args: &EstimateMlpArgs) -> Result<(), Failure> {
         estimate_llc_preconditioned(
             &model,
             &data,
-            |m: &llc_models::Mlp<Cpu>, (x, y): &(Tensor<Cpu, 2>, Tensor<Cpu, 2>)| mse(m.forward(x.clone()), y.clone()),
+            |m: &llc_models::Mlp<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone()),
             &config,
             init,
             preconditioner.as_ref(),
             progress,
         )
     })?;
-    let report = build_report("mlp", widths.clone(), model_params(widths, true), None, None, materialized, estimate);
+    let report = build_report(
+        "mlp",
+        widths.clone(),
+        model_params(widths, true),
+        None,
+        None,
+        materialized,
+        common.device,
+        estimate,
+    );
     emit(&report, common.json)
 }
 
@@ -301,6 +338,7 @@ fn build_report(
     rank: Option<usize>,
     lambda: Option<f64>,
     materialized: bool,
+    device: DeviceArg,
     e: LlcEstimate,
 ) -> EstimateReport {
     let finished = e.lambda_hat.is_finite();
@@ -334,6 +372,10 @@ fn build_report(
         data_form: if materialized { "materialized" } else { "streaming" },
         seconds: e.seconds,
         steps_per_second: e.steps_per_second,
+        device: match device {
+            DeviceArg::Cpu => "cpu",
+            DeviceArg::Cuda => "cuda",
+        },
         diagnostics: DiagnosticsReport {
             acceptance: e.diagnostics.mean_acceptance,
             r_hat: e.diagnostics.r_hat,
@@ -402,8 +444,13 @@ fn human(r: &EstimateReport) -> String {
         d.diverged_chains.len()
     ));
     out.push_str(&format!(
-        "  {} chains × {} steps in {:.1} s ({:.0} chain-steps/s), {} data",
-        r.config.n_chains, r.config.n_steps, r.seconds, r.steps_per_second, r.data_form
+        "  {} chains × {} steps in {:.1} s ({:.0} chain-steps/s) on {}, {} data",
+        r.config.n_chains,
+        r.config.n_steps,
+        r.seconds,
+        r.steps_per_second,
+        if r.device == "cuda" { "the GPU" } else { "the CPU" },
+        r.data_form
     ));
     out
 }

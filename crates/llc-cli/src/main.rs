@@ -9,10 +9,16 @@
 //!
 //! Every problem with the user's input is reported as one line on stderr that names it, with exit
 //! status 2 ([`exit::USAGE`]); the tool never panics on bad input.
+//!
+//! Features: `cuda` adds `--device cuda` (burn-cuda); `blas` sends burn-ndarray's matrix products
+//! to the system's OpenBLAS (`openblas.rs`). Neither is part of the default build.
 
 mod args;
+mod device;
 mod estimate;
 mod exit;
+#[cfg(feature = "blas")]
+mod openblas;
 mod theory;
 
 use std::process::ExitCode;
@@ -20,6 +26,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // The `blas` build first restarts itself with OpenBLAS's settings in the environment (see
+    // `openblas.rs` for why that cannot wait).
+    #[cfg(feature = "blas")]
+    if let Some(status) = openblas::reexec_with_settings() {
+        return status;
+    }
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return exit::report_clap_error(err),

@@ -16,6 +16,8 @@ pub enum SamplerError {
     },
     /// A preconditioner does not fit the module it is used with.
     PreconditionerMismatch(String),
+    /// The stacked chains do not fit the module, or their noise sources do not fit the chains.
+    ChainMismatch(String),
 }
 
 impl fmt::Display for SamplerError {
@@ -25,6 +27,7 @@ impl fmt::Display for SamplerError {
                 write!(f, "{name} = {value} is invalid; it must be {expected}")
             }
             Self::PreconditionerMismatch(why) => write!(f, "the preconditioner does not fit the model: {why}"),
+            Self::ChainMismatch(why) => write!(f, "the chains do not fit the model: {why}"),
         }
     }
 }

@@ -1,30 +1,50 @@
-//! One SGLD chain over any burn module.
+//! SGLD over any burn module: one chain ([`SgldChain`]) or C chains stacked along a leading
+//! dimension of every parameter ([`SgldChains`]).
 //!
 //! The update (paper, arXiv 2308.12108 v2, the SGLD step with a diagonal preconditioner P) is
 //!
 //! w ← w − (εP/2)·(nβ·∇L_B(w) + γ·(w − w*)) + √(εP)·ξ,   ξ ~ N(0, I),
 //!
-//! with P = 1 (plain SGLD), a fixed [`DiagonalPreconditioner`], or RMSprop's G = 1/(√V + a). Every
-//! step computes the update on the inner (non-autodiff) backend and re-wraps the result as a fresh
-//! leaf tensor, so the autodiff graph never grows across steps and memory stays flat.
+//! with P = 1 (plain SGLD), a fixed [`DiagonalPreconditioner`], or RMSprop's G = 1/(√V + a).
+//!
+//! **Stacked chains.** A small network spends most of a step in per-operation overhead, not in
+//! arithmetic. [`SgldChains`] runs C chains as one module whose parameters all carry a leading
+//! chain dimension of size C (e.g. C weight matrices as one `[C, fan_in, fan_out]` tensor, applied
+//! with a batched matmul), so that one forward, one backward and one update serve all C chains.
+//! The loss closure returns the C chains' minibatch losses as a `[C]` tensor; the step
+//! differentiates their sum, whose gradient restricted to chain c's slice is chain c's own
+//! gradient, since the chains share no parameters. Each chain keeps its own noise stream, step size
+//! and divergence state, so stacked chain c draws exactly the noise that an unstacked chain c would.
+//!
+//! **Where the update runs.** With host noise ([`NoiseSource::host`], the CPU default) the update
+//! is one fused pass over each parameter on the host: the parameter, its gradient, w* and the
+//! preconditioner are read once and the noise is drawn inside the loop, instead of a dozen tensor
+//! operations that each allocate and traverse d values. With backend noise
+//! ([`NoiseSource::Backend`], for accelerators) the update is a short sequence of tensor operations
+//! on the device, which a fusing backend compiles into one kernel. Both compute the same rule
+//! ([`SgldChains::with_device_update`] forces the second with host noise, e.g. to compare them).
+//! Either way the result is re-wrapped as a fresh leaf tensor, so the autodiff graph never grows
+//! across steps and memory stays flat.
 //!
 //! On request a step also reports the Metropolis–Hastings acceptance probability that MALA would
 //! give the move (the authors' health check): with U(w) = nβ·L_B(w) + (γ/2)‖w − w*‖² on the same
 //! minibatch and the Gaussian proposal q(w'|w) = N(w − (εP/2)∇U(w), εP),
-//! a = min(1, exp(U(w) − U(w') + ln q(w|w') − ln q(w'|w))).
-//! With RMSprop the reverse proposal uses the forward step's G (an approximation; the exact MALA
-//! sampler with a fixed P is [`crate::MalaChain`]).
+//! a = min(1, exp(U(w) − U(w') + ln q(w|w') − ln q(w'|w))), evaluated per chain in the
+//! cancellation-free form of [`crate::MalaChain`]. With RMSprop the reverse proposal uses the
+//! forward step's G (an approximation; the exact MALA sampler with a fixed P is
+//! [`crate::MalaChain`]).
 
 use std::collections::HashMap;
 
 use burn::module::{AutodiffModule, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Tensor};
+use burn::tensor::{Tensor, TensorData};
 
-use crate::params::{Inner, ParamMap, collect_params};
+use crate::noise::HostNormal;
+use crate::params::{Inner, collect_params};
 use crate::{DiagonalPreconditioner, NoiseSource, RmsPropVariant, SamplerError, SgldConfig};
 
-/// What one step observed.
+/// What one step of a single chain observed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepReport {
     /// The minibatch loss L_B(w) at the point the step started from (NaN or ∞ if it diverged; the
@@ -34,66 +54,267 @@ pub struct StepReport {
     pub mala_acceptance: Option<f64>,
 }
 
-/// An SGLD chain: the current module, the anchor w*, preconditioner state and a noise stream.
+/// What one step of stacked chains observed, chain by chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainsStepReport {
+    /// Each chain's minibatch loss L_B(w) at the point the step started from.
+    pub losses: Vec<f64>,
+    /// Whether each chain moved: not frozen and with a finite loss (a chain with a NaN or ∞ loss
+    /// stays where it is and draws no noise).
+    pub moved: Vec<bool>,
+    /// When asked for: each chain's MALA acceptance probability of its move (NaN for a chain that
+    /// did not move).
+    pub mala_acceptance: Option<Vec<f64>>,
+}
+
+/// One SGLD chain: the current module, the anchor w*, preconditioner state and a noise stream.
+///
+/// This is [`SgldChains`] with one chain and no stacking: the module is used as it is and the loss
+/// closure returns a one-element tensor, as burn's `mean()` does.
 pub struct SgldChain<B: AutodiffBackend, M: AutodiffModule<B>> {
-    module: Option<M>,
-    anchor: ParamMap<Inner<B>>,
-    diagonal: Option<DiagonalPreconditioner<B>>,
-    rms_mean_square: ParamMap<Inner<B>>,
-    config: SgldConfig,
-    noise: NoiseSource,
-    device: burn::tensor::Device<Inner<B>>,
-    steps_taken: u64,
+    chains: SgldChains<B, M>,
 }
 
 impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChain<B, M> {
     /// Starts a chain at `module`, which is also the anchor w* of the localizing prior.
     pub fn new(module: M, config: SgldConfig, noise: NoiseSource) -> Result<Self, SamplerError> {
+        Ok(Self { chains: SgldChains::new(module, 1, config, vec![noise])? })
+    }
+
+    /// Uses a fixed diagonal preconditioner P (not combinable with RMSprop).
+    pub fn with_diagonal_preconditioner(self, p: DiagonalPreconditioner<B>) -> Result<Self, SamplerError> {
+        Ok(Self { chains: self.chains.with_diagonal_preconditioner(p)? })
+    }
+
+    /// Computes the update with tensor operations on the module's device even with host noise
+    /// (see the module docs).
+    pub fn with_device_update(self) -> Self {
+        Self { chains: self.chains.with_device_update() }
+    }
+
+    /// The current point w of the chain.
+    pub fn module(&self) -> &M {
+        self.chains.module()
+    }
+
+    /// Ends the chain and returns its current point.
+    pub fn into_module(self) -> M {
+        self.chains.into_module()
+    }
+
+    /// Steps taken so far (divergent steps, which do not move, included).
+    pub fn steps_taken(&self) -> u64 {
+        self.chains.steps_taken()
+    }
+
+    /// The sampler's settings.
+    pub fn config(&self) -> &SgldConfig {
+        self.chains.config()
+    }
+
+    /// Takes one SGLD step. `loss` evaluates the mean minibatch loss L_B of a module (a
+    /// one-element tensor); it is called once (twice with `with_acceptance`, on the same
+    /// minibatch) and must be deterministic.
+    ///
+    /// If L_B(w) is not finite the chain stays where it is and the report carries the bad value.
+    pub fn step<F>(&mut self, loss: F, with_acceptance: bool) -> StepReport
+    where
+        F: Fn(&M) -> Tensor<B, 1>,
+    {
+        let report = self.chains.step(loss, with_acceptance);
+        StepReport {
+            loss: report.losses[0],
+            mala_acceptance: if report.moved[0] { report.mala_acceptance.map(|a| a[0]) } else { None },
+        }
+    }
+}
+
+/// C SGLD chains stacked along the leading dimension of every parameter of one module.
+///
+/// Every trainable float parameter of the module must have C as its first dimension; chain c owns
+/// index c of that dimension in every parameter. All chains start at the module given to
+/// [`SgldChains::new`], which is also their anchor w* (so its C slices are normally C copies of
+/// the same point).
+pub struct SgldChains<B: AutodiffBackend, M: AutodiffModule<B>> {
+    module: Option<M>,
+    copies: usize,
+    config: SgldConfig,
+    /// Per chain: its step size ε (all `config.epsilon` at the start).
+    epsilons: Vec<f64>,
+    /// Per chain: frozen chains neither move nor draw noise.
+    frozen: Vec<bool>,
+    /// Per chain, for host noise: its stream. Empty with backend noise.
+    streams: Vec<HostNormal>,
+    /// Per parameter: w*, the fixed preconditioner and RMSprop's running mean square, on the host
+    /// or on the device, whichever the update runs on.
+    state: State<B>,
+    device: burn::tensor::Device<Inner<B>>,
+    steps_taken: u64,
+}
+
+/// Per-parameter sampler state, kept where the update runs.
+enum State<B: AutodiffBackend> {
+    Host(HashMap<ParamId, HostParam>),
+    Device(HashMap<ParamId, DeviceParam<B>>),
+}
+
+/// A parameter's state for the fused host update, flattened row-major.
+struct HostParam {
+    anchor: Vec<f32>,
+    diagonal: Option<Vec<f32>>,
+    mean_square: Option<Vec<f32>>,
+}
+
+/// A parameter's state for the device update, flattened.
+struct DeviceParam<B: AutodiffBackend> {
+    anchor: Tensor<Inner<B>, 1>,
+    diagonal: Option<Tensor<Inner<B>, 1>>,
+    mean_square: Option<Tensor<Inner<B>, 1>>,
+}
+
+impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
+    /// Starts `copies` chains at `module`, whose trainable parameters all have `copies` as their
+    /// first dimension. `noise` holds one host stream per chain (chain c uses `noise[c]`), or
+    /// [`NoiseSource::Backend`] sources only (the backend has one generator; one entry suffices).
+    pub fn new(module: M, copies: usize, config: SgldConfig, noise: Vec<NoiseSource>) -> Result<Self, SamplerError> {
         config.validate()?;
+        let mismatch = |why: String| Err(SamplerError::ChainMismatch(why));
+        if copies == 0 {
+            return mismatch("there must be at least one chain".into());
+        }
         let params = collect_params::<B, M>(&module);
         let device = match params.first() {
             Some((_, t)) => t.device(),
             None => return Err(SamplerError::PreconditionerMismatch("the module has no float parameters".into())),
         };
-        let rms_mean_square = match config.rmsprop {
-            Some(rms) => {
-                let start = if rms.variant == RmsPropVariant::BiasCorrected { 1.0 } else { 0.0 };
-                params.iter().map(|(id, t)| (*id, t.zeros_like().add_scalar(start))).collect()
+        if copies > 1 {
+            let shapes = leading_dims::<B, M>(&module);
+            if let Some((idx, dims)) = shapes.iter().enumerate().find(|(_, dims)| dims.first() != Some(&copies)) {
+                return mismatch(format!(
+                    "{copies} stacked chains need every parameter's first dimension to be {copies}, but parameter \
+                     {idx} has shape {dims:?}"
+                ));
             }
-            None => HashMap::new(),
+        }
+        let host = noise.iter().all(NoiseSource::is_host);
+        let backend = noise.iter().all(|n| !n.is_host());
+        let streams: Vec<HostNormal> = if host && noise.len() == copies {
+            noise
+                .into_iter()
+                .map(|n| match n {
+                    NoiseSource::Host(stream) => *stream,
+                    NoiseSource::Backend => unreachable!("checked above"),
+                })
+                .collect()
+        } else if backend && !noise.is_empty() {
+            Vec::new()
+        } else {
+            return mismatch(format!(
+                "{copies} chains need {copies} host noise streams or backend noise, got {} sources{}",
+                noise.len(),
+                if host || backend { "" } else { " of both kinds" }
+            ));
+        };
+        let start_mean_square = config.rmsprop.map(|rms| match rms.variant {
+            RmsPropVariant::BiasCorrected => 1.0f32,
+            RmsPropVariant::Devinterp => 0.0,
+        });
+        let state = if host {
+            State::Host(
+                params
+                    .into_iter()
+                    .map(|(id, value)| {
+                        let anchor = host_vec(value);
+                        let mean_square = start_mean_square.map(|v0| vec![v0; anchor.len()]);
+                        (id, HostParam { anchor, diagonal: None, mean_square })
+                    })
+                    .collect(),
+            )
+        } else {
+            State::Device(
+                params
+                    .into_iter()
+                    .map(|(id, value)| {
+                        let mean_square = start_mean_square.map(|v0| value.zeros_like().add_scalar(v0));
+                        (id, DeviceParam { anchor: value, diagonal: None, mean_square })
+                    })
+                    .collect(),
+            )
         };
         Ok(Self {
             module: Some(module),
-            anchor: params.into_iter().collect(),
-            diagonal: None,
-            rms_mean_square,
+            copies,
+            epsilons: vec![config.epsilon; copies],
+            frozen: vec![false; copies],
+            streams,
+            state,
             config,
-            noise,
             device,
             steps_taken: 0,
         })
     }
 
-    /// Uses a fixed diagonal preconditioner P (not combinable with RMSprop).
+    /// Uses a fixed diagonal preconditioner P (not combinable with RMSprop). It must have been
+    /// built for this module (stacked, if the chains are).
     pub fn with_diagonal_preconditioner(mut self, p: DiagonalPreconditioner<B>) -> Result<Self, SamplerError> {
         if self.config.rmsprop.is_some() {
             return Err(SamplerError::PreconditionerMismatch(
                 "a fixed diagonal preconditioner cannot be combined with RMSprop".into(),
             ));
         }
-        if p.factors.len() != self.anchor.len() || !p.factors.keys().all(|id| self.anchor.contains_key(id)) {
+        let ids: Vec<ParamId> = match &self.state {
+            State::Host(map) => map.keys().copied().collect(),
+            State::Device(map) => map.keys().copied().collect(),
+        };
+        if p.factors.len() != ids.len() || !ids.iter().all(|id| p.factors.contains_key(id)) {
             return Err(SamplerError::PreconditionerMismatch("it was built for another module".into()));
         }
-        self.diagonal = Some(p);
+        for (id, factor) in p.factors {
+            match &mut self.state {
+                State::Host(map) => map.get_mut(&id).expect("checked above").diagonal = Some(host_vec(factor)),
+                State::Device(map) => map.get_mut(&id).expect("checked above").diagonal = Some(factor),
+            }
+        }
         Ok(self)
     }
 
-    /// The current point w of the chain.
+    /// Computes the update with tensor operations on the module's device even though the noise is
+    /// drawn on the host (each chain's draws are copied to the device). Mostly for comparing the
+    /// two update paths; with backend noise this is already the case.
+    pub fn with_device_update(mut self) -> Self {
+        if let State::Host(map) = &mut self.state {
+            let device = self.device.clone();
+            let to_device = |v: Vec<f32>| {
+                let len = v.len();
+                Tensor::<Inner<B>, 1>::from_data(TensorData::new(v, [len]), &device)
+            };
+            let moved = std::mem::take(map)
+                .into_iter()
+                .map(|(id, p)| {
+                    let param = DeviceParam {
+                        anchor: to_device(p.anchor),
+                        diagonal: p.diagonal.map(to_device),
+                        mean_square: p.mean_square.map(to_device),
+                    };
+                    (id, param)
+                })
+                .collect();
+            self.state = State::Device(moved);
+        }
+        self
+    }
+
+    /// The number of stacked chains C.
+    pub fn copies(&self) -> usize {
+        self.copies
+    }
+
+    /// The current point of all chains, as the stacked module.
     pub fn module(&self) -> &M {
         self.module.as_ref().expect("the module is only absent during a step")
     }
 
-    /// Ends the chain and returns its current point.
+    /// Ends the chains and returns their current point.
     pub fn into_module(mut self) -> M {
         self.module.take().expect("the module is only absent during a step")
     }
@@ -103,184 +324,433 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChain<B, M> {
         self.steps_taken
     }
 
-    /// The sampler's settings.
+    /// The sampler's settings (`epsilon` is the starting step size of every chain).
     pub fn config(&self) -> &SgldConfig {
         &self.config
     }
 
-    /// Takes one SGLD step. `loss` evaluates the mean minibatch loss L_B of a module; it is called
-    /// once (twice with `with_acceptance`, on the same minibatch) and must be deterministic.
+    /// Chain `chain`'s current step size ε.
+    pub fn epsilon(&self, chain: usize) -> f64 {
+        self.epsilons[chain]
+    }
+
+    /// Sets chain `chain`'s step size ε for its next steps (finite and > 0).
+    pub fn set_epsilon(&mut self, chain: usize, epsilon: f64) -> Result<(), SamplerError> {
+        if !(epsilon.is_finite() && epsilon > 0.0) {
+            return Err(SamplerError::InvalidSetting { name: "epsilon", value: epsilon, expected: "finite and > 0" });
+        }
+        self.epsilons[chain] = epsilon;
+        Ok(())
+    }
+
+    /// Stops chain `chain` for good: it no longer moves or draws noise (e.g. after it diverged),
+    /// while the others go on.
+    pub fn freeze(&mut self, chain: usize) {
+        self.frozen[chain] = true;
+    }
+
+    /// Whether chain `chain` was frozen.
+    pub fn is_frozen(&self, chain: usize) -> bool {
+        self.frozen[chain]
+    }
+
+    /// Takes one SGLD step of every chain that is not frozen. `loss` returns the C chains' mean
+    /// minibatch losses as a `[C]` tensor (chain c's loss must depend on chain c's slice only); it
+    /// is called once (twice with `with_acceptance`, on the same minibatches) and must be
+    /// deterministic.
     ///
-    /// If L_B(w) is not finite the chain stays where it is and the report carries the bad value.
-    pub fn step<F>(&mut self, loss: F, with_acceptance: bool) -> StepReport
+    /// A chain whose loss is not finite stays where it is, draws no noise, and is reported with
+    /// `moved = false`; it is not frozen, so the caller decides what a divergence means.
+    ///
+    /// # Panics
+    ///
+    /// If `loss` does not return C values.
+    pub fn step<F>(&mut self, loss: F, with_acceptance: bool) -> ChainsStepReport
     where
         F: Fn(&M) -> Tensor<B, 1>,
     {
         self.steps_taken += 1;
         let module = self.module.take().expect("the module is only absent during a step");
         let loss_tensor = loss(&module);
-        let loss_value: f64 = loss_tensor.clone().into_scalar().elem();
-        if !loss_value.is_finite() {
+        let losses = host_f64(loss_tensor.clone());
+        assert_eq!(losses.len(), self.copies, "the loss closure must return one loss per chain");
+        let moved: Vec<bool> = (0..self.copies).map(|c| !self.frozen[c] && losses[c].is_finite()).collect();
+        if !moved.iter().any(|&m| m) {
             self.module = Some(module);
-            return StepReport { loss: loss_value, mala_acceptance: None };
+            return ChainsStepReport { losses, moved, mala_acceptance: None };
         }
-        let grads = loss_tensor.backward();
+        // The chains share no parameters, so the gradient of the sum restricted to chain c's slice
+        // is chain c's own gradient; a chain with a non-finite loss gets a non-finite gradient in
+        // its own slice only, and that slice is not updated.
+        let mut grads = loss_tensor.sum().backward();
         let rms = self.config.rmsprop.map(|rms| {
             let t = self.steps_taken as i32;
             let correction = match rms.variant {
                 RmsPropVariant::Devinterp => 1.0,
                 RmsPropVariant::BiasCorrected => 1.0 - rms.alpha.powi(t),
             };
-            (rms.alpha, rms.stabilizer, correction)
+            RmsStep { alpha: rms.alpha, stabilizer: rms.stabilizer, correction }
         });
-        let mut mapper = StepMapper::<B> {
-            grads: &grads,
-            anchor: &self.anchor,
-            diagonal: self.diagonal.as_ref(),
-            rms_mean_square: &mut self.rms_mean_square,
-            rms,
-            config: &self.config,
-            noise: &mut self.noise,
-            device: &self.device,
-            record: with_acceptance.then(MoveRecord::default),
+        let rule = Rule { n_beta: self.config.n_beta, gamma: self.config.gamma, epsilons: &self.epsilons, rms };
+        let (next, records) = match &mut self.state {
+            State::Host(params) => {
+                let mut mapper = HostMapper::<B> {
+                    grads: &mut grads,
+                    params,
+                    rule: &rule,
+                    streams: &mut self.streams,
+                    moved: &moved,
+                    copies: self.copies,
+                    records: with_acceptance.then(Vec::new),
+                };
+                let next = module.map(&mut mapper);
+                (next, mapper.records.map(Records::Host))
+            }
+            State::Device(params) => {
+                let mut mapper = DeviceMapper::<B> {
+                    grads: &mut grads,
+                    params,
+                    rule: &rule,
+                    streams: &mut self.streams,
+                    moved: &moved,
+                    copies: self.copies,
+                    device: &self.device,
+                    records: with_acceptance.then(HashMap::new),
+                };
+                let next = module.map(&mut mapper);
+                (next, mapper.records.map(Records::Device))
+            }
         };
-        let moved = module.map(&mut mapper);
-        let record = mapper.record.take();
         drop(grads);
-
-        let mala_acceptance = record.map(|record| self.acceptance(&moved, &loss, loss_value, record));
-        self.module = Some(moved);
-        StepReport { loss: loss_value, mala_acceptance }
+        let mala_acceptance = records.map(|records| self.acceptance(&next, &loss, &losses, &moved, records));
+        self.module = Some(next);
+        ChainsStepReport { losses, moved, mala_acceptance }
     }
 
-    /// MH acceptance probability of the move just made (see the module docs).
-    fn acceptance<F>(&self, moved: &M, loss: &F, loss_before: f64, record: MoveRecord<B>) -> f64
+    /// Per chain, the MH acceptance probability of the move just made (see the module docs).
+    fn acceptance<F>(&self, moved_module: &M, loss: &F, before: &[f64], moved: &[bool], records: Records<B>) -> Vec<f64>
     where
         F: Fn(&M) -> Tensor<B, 1>,
     {
-        let loss_tensor = loss(moved);
-        let loss_after: f64 = loss_tensor.clone().into_scalar().elem();
-        if !loss_after.is_finite() {
-            return 0.0;
+        let loss_tensor = loss(moved_module);
+        let after = host_f64(loss_tensor.clone());
+        let grads = loss_tensor.sum().backward();
+        let mut terms = vec![0.0f64; self.copies];
+        let rule = Rule { n_beta: self.config.n_beta, gamma: self.config.gamma, epsilons: &self.epsilons, rms: None };
+        match (&records, &self.state) {
+            (Records::Host(records), State::Host(params)) => {
+                let mut visitor =
+                    HostReverse::<B> { grads: &grads, params, rule: &rule, records, terms: &mut terms, seen: 0 };
+                moved_module.visit(&mut visitor);
+            }
+            (Records::Device(records), State::Device(params)) => {
+                let mut visitor = DeviceReverse::<B> {
+                    grads: &grads,
+                    params,
+                    rule: &rule,
+                    records,
+                    copies: self.copies,
+                    device: &self.device,
+                    terms: &mut terms,
+                };
+                moved_module.visit(&mut visitor);
+            }
+            _ => unreachable!("the records come from the same state"),
         }
-        let grads = loss_tensor.backward();
-        let mut reverse = ReverseVisitor::<B> {
-            grads: &grads,
-            anchor: &self.anchor,
-            config: &self.config,
-            record: &record,
-            log_ratio_terms: 0.0,
-        };
-        moved.visit(&mut reverse);
-        let log_ratio = self.config.n_beta * (loss_before - loss_after) + reverse.log_ratio_terms;
-        if log_ratio.is_nan() { 0.0 } else { log_ratio.exp().min(1.0) }
+        (0..self.copies)
+            .map(|c| {
+                if !moved[c] {
+                    return f64::NAN;
+                }
+                if !after[c].is_finite() {
+                    return 0.0;
+                }
+                let log_ratio = self.config.n_beta * (before[c] - after[c]) + terms[c];
+                if log_ratio.is_nan() { 0.0 } else { log_ratio.exp().min(1.0) }
+            })
+            .collect()
     }
 }
 
-/// Where a parameter's move started: w, ∇U(w), and the effective preconditioner P (None: P = 1).
-struct StartPoint<B: AutodiffBackend> {
+/// RMSprop's settings at this step: α, the stabilizer a, and the bias correction 1 − αᵗ (or 1).
+#[derive(Clone, Copy)]
+struct RmsStep {
+    alpha: f64,
+    stabilizer: f64,
+    correction: f64,
+}
+
+/// The constants of one step's update rule.
+struct Rule<'a> {
+    n_beta: f64,
+    gamma: f64,
+    /// Per chain.
+    epsilons: &'a [f64],
+    rms: Option<RmsStep>,
+}
+
+/// Where each parameter's move started, for the acceptance probability.
+enum Records<B: AutodiffBackend> {
+    /// In visit order: w, ∇U(w) and the effective P (None: 1), flattened over all chains.
+    Host(Vec<HostStart>),
+    /// By parameter.
+    Device(HashMap<ParamId, DeviceStart<B>>),
+}
+
+struct HostStart {
+    w: Vec<f32>,
+    grad_u: Vec<f32>,
+    precond: Option<Vec<f32>>,
+}
+
+struct DeviceStart<B: AutodiffBackend> {
     w: Tensor<Inner<B>, 1>,
     grad_u: Tensor<Inner<B>, 1>,
     precond: Option<Tensor<Inner<B>, 1>>,
 }
 
-/// What the forward move needs to remember for the acceptance probability.
-struct MoveRecord<B: AutodiffBackend> {
-    /// Per parameter: where the move started.
-    start: HashMap<ParamId, StartPoint<B>>,
+/// The fused host update: one pass per parameter and chain.
+struct HostMapper<'a, B: AutodiffBackend> {
+    grads: &'a mut B::Gradients,
+    params: &'a mut HashMap<ParamId, HostParam>,
+    rule: &'a Rule<'a>,
+    streams: &'a mut [HostNormal],
+    moved: &'a [bool],
+    copies: usize,
+    records: Option<Vec<HostStart>>,
 }
 
-impl<B: AutodiffBackend> Default for MoveRecord<B> {
-    fn default() -> Self {
-        Self { start: HashMap::new() }
-    }
-}
-
-struct StepMapper<'a, B: AutodiffBackend> {
-    grads: &'a B::Gradients,
-    anchor: &'a ParamMap<Inner<B>>,
-    diagonal: Option<&'a DiagonalPreconditioner<B>>,
-    rms_mean_square: &'a mut ParamMap<Inner<B>>,
-    /// (α, a, bias correction 1 − αᵗ or 1) when RMSprop is on.
-    rms: Option<(f64, f64, f64)>,
-    config: &'a SgldConfig,
-    noise: &'a mut NoiseSource,
-    device: &'a burn::tensor::Device<Inner<B>>,
-    record: Option<MoveRecord<B>>,
-}
-
-impl<B: AutodiffBackend> ModuleMapper<B> for StepMapper<'_, B> {
+impl<B: AutodiffBackend> ModuleMapper<B> for HostMapper<'_, B> {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
         let (id, tensor, mapper) = param.consume();
-        if !tensor.is_require_grad() {
+        let Some(state) = self.params.get_mut(&id).filter(|_| tensor.is_require_grad()) else {
             return Param::from_mapped_value(id, tensor, mapper);
-        }
+        };
         let dims = tensor.dims();
-        let numel: usize = dims.iter().product();
-        let grad = tensor.grad(self.grads).map(|g| g.reshape([numel]));
-        let w = tensor.inner().reshape([numel]);
-        let anchor = self.anchor.get(&id).expect("every parameter of the chain's module has an anchor");
-        let cfg = self.config;
-
-        // ∇U(w) = nβ∇L_B(w) + γ(w − w*), with the loss gradient taken as 0 if the loss ignores w.
-        let diff = w.clone() - anchor.clone();
-        let mut grad_u = diff.clone().mul_scalar(cfg.gamma);
-        if let Some(g) = &grad {
-            grad_u = grad_u + g.clone().mul_scalar(cfg.n_beta);
+        let device = tensor.device();
+        let grad = tensor.grad_remove(self.grads).map(host_vec);
+        let mut w = host_vec(tensor.inner());
+        let per_chain = w.len() / self.copies;
+        let rule = self.rule;
+        let mut record = self.records.as_ref().map(|_| HostStart {
+            w: w.clone(),
+            grad_u: vec![0.0; w.len()],
+            precond: (rule.rms.is_some() || state.diagonal.is_some()).then(|| vec![1.0; w.len()]),
+        });
+        for chain in (0..self.copies).filter(|&c| self.moved[c]) {
+            let range = chain * per_chain..(chain + 1) * per_chain;
+            let epsilon = rule.epsilons[chain];
+            let slices = Slices {
+                w: &mut w[range.clone()],
+                grad: grad.as_ref().map(|g| &g[range.clone()]),
+                anchor: &state.anchor[range.clone()],
+                diagonal: state.diagonal.as_ref().map(|p| &p[range.clone()]),
+                mean_square: state.mean_square.as_mut().map(|v| &mut v[range.clone()]),
+                record: record
+                    .as_mut()
+                    .map(|r| (&mut r.grad_u[range.clone()], r.precond.as_mut().map(|p| &mut p[range.clone()]))),
+            };
+            fused_update(slices, rule, epsilon, &mut self.streams[chain]);
         }
-
-        // The effective preconditioner P for this parameter (None means 1).
-        let precond = if let Some((alpha, stabilizer, correction)) = self.rms {
-            let g = grad.clone().unwrap_or_else(|| w.zeros_like());
-            let v = self.rms_mean_square.remove(&id).unwrap_or_else(|| w.zeros_like());
-            let v = v.mul_scalar(alpha) + g.square().mul_scalar(1.0 - alpha);
-            let g_factor = v.clone().div_scalar(correction).sqrt().add_scalar(stabilizer).recip();
-            self.rms_mean_square.insert(id, v);
-            Some(g_factor)
-        } else {
-            self.diagonal.and_then(|d| d.factors.get(&id).cloned())
-        };
-
-        let xi = self.noise.normal::<Inner<B>>(numel, self.device);
-        let half_eps = 0.5 * cfg.epsilon;
-        let sqrt_eps = cfg.epsilon.sqrt();
-        let moved = match &precond {
-            None => w.clone() - grad_u.clone().mul_scalar(half_eps) + xi.clone().mul_scalar(sqrt_eps),
-            Some(p) => {
-                w.clone() - (grad_u.clone() * p.clone()).mul_scalar(half_eps)
-                    + (xi.clone() * p.clone().sqrt()).mul_scalar(sqrt_eps)
-            }
-        };
-
-        if let Some(record) = self.record.as_mut() {
-            record.start.insert(id, StartPoint { w, grad_u, precond });
+        if let (Some(records), Some(record)) = (self.records.as_mut(), record) {
+            records.push(record);
         }
-        Param::from_mapped_value(id, Tensor::from_inner(moved.reshape(dims)).require_grad(), mapper)
+        let next = Tensor::<Inner<B>, D>::from_data(TensorData::new(w, dims), &device);
+        Param::from_mapped_value(id, Tensor::from_inner(next).require_grad(), mapper)
     }
 }
 
-/// Accumulates, over parameters, Σ[δ(g + g')/2 + (εP/8)(g² − g'²) − (γ/2)δ(w + w' − 2w*)]: the
-/// proposal-density ratio plus the prior's part of U(w) − U(w'), in a form without cancellation.
-struct ReverseVisitor<'a, B: AutodiffBackend> {
-    grads: &'a B::Gradients,
-    anchor: &'a ParamMap<Inner<B>>,
-    config: &'a SgldConfig,
-    record: &'a MoveRecord<B>,
-    log_ratio_terms: f64,
+/// One chain's slice of one parameter and its state.
+struct Slices<'a> {
+    w: &'a mut [f32],
+    grad: Option<&'a [f32]>,
+    anchor: &'a [f32],
+    diagonal: Option<&'a [f32]>,
+    mean_square: Option<&'a mut [f32]>,
+    /// Where to record ∇U(w) and the effective P, for the acceptance probability.
+    record: Option<(&'a mut [f32], Option<&'a mut [f32]>)>,
 }
 
-impl<B: AutodiffBackend> ModuleVisitor<B> for ReverseVisitor<'_, B> {
+/// w ← w − (εP/2)·(nβ·g + γ·(w − w*)) + √(εP)·ξ over one slice, ξ drawn from `stream` in order.
+fn fused_update(s: Slices<'_>, rule: &Rule<'_>, epsilon: f64, stream: &mut HostNormal) {
+    let n_beta = rule.n_beta as f32;
+    let gamma = rule.gamma as f32;
+    let half_eps = (0.5 * epsilon) as f32;
+    let sqrt_eps = epsilon.sqrt() as f32;
+    let len = s.w.len();
+    let grad_at = |i: usize| s.grad.map_or(0.0, |g| g[i]);
+    match (s.mean_square, s.diagonal, s.record) {
+        // Plain SGLD without a record: the hot loop of every CPU estimate.
+        (None, None, None) => {
+            for ((w, &a), i) in s.w.iter_mut().zip(s.anchor).zip(0..len) {
+                let grad_u = n_beta * grad_at(i) + gamma * (*w - a);
+                *w = *w - half_eps * grad_u + sqrt_eps * stream.next();
+            }
+        }
+        (mean_square, diagonal, mut record) => {
+            let rms = rule.rms;
+            let mut mean_square = mean_square;
+            for i in 0..len {
+                let g = grad_at(i);
+                let w = s.w[i];
+                let grad_u = n_beta * g + gamma * (w - s.anchor[i]);
+                let p = match (rms, mean_square.as_deref_mut(), diagonal) {
+                    (Some(rms), Some(v), _) => {
+                        let next = rms.alpha as f32 * v[i] + (1.0 - rms.alpha as f32) * g * g;
+                        v[i] = next;
+                        1.0 / ((next / rms.correction as f32).sqrt() + rms.stabilizer as f32)
+                    }
+                    (_, _, Some(p)) => p[i],
+                    _ => 1.0,
+                };
+                if let Some((grad_u_out, precond_out)) = record.as_mut() {
+                    grad_u_out[i] = grad_u;
+                    if let Some(precond_out) = precond_out.as_deref_mut() {
+                        precond_out[i] = p;
+                    }
+                }
+                s.w[i] = w - half_eps * p * grad_u + sqrt_eps * p.sqrt() * stream.next();
+            }
+        }
+    }
+}
+
+/// Per chain, Σ[δ(g + g')/2 + (εP/8)(g² − g'²) − (γ/2)δ(w + w' − 2w*)] on the host, in f64: the
+/// proposal-density ratio plus the prior's part of U(w) − U(w'), in a form without cancellation.
+struct HostReverse<'a, B: AutodiffBackend> {
+    grads: &'a B::Gradients,
+    params: &'a HashMap<ParamId, HostParam>,
+    rule: &'a Rule<'a>,
+    records: &'a [HostStart],
+    terms: &'a mut [f64],
+    /// Parameters with state visited so far (the index of the next record).
+    seen: usize,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for HostReverse<'_, B> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        let Some(start) = self.record.start.get(&param.id) else { return };
+        let Some(state) = self.params.get(&param.id) else { return };
+        // Records are pushed in visit order, one per parameter that had state.
+        let start = &self.records[self.seen];
+        let tensor = param.val();
+        let grad = tensor.grad(self.grads).map(host_vec);
+        let moved = host_vec(tensor.inner());
+        let copies = self.terms.len();
+        let per_chain = moved.len() / copies;
+        let (n_beta, gamma) = (self.rule.n_beta, self.rule.gamma);
+        for (chain, total) in self.terms.iter_mut().enumerate() {
+            let eps_over_8 = self.rule.epsilons[chain] / 8.0;
+            let mut sum = 0.0f64;
+            for i in chain * per_chain..(chain + 1) * per_chain {
+                let (w0, w1, a) = (f64::from(start.w[i]), f64::from(moved[i]), f64::from(state.anchor[i]));
+                let g = f64::from(start.grad_u[i]);
+                let g_next = n_beta * grad.as_ref().map_or(0.0, |g| f64::from(g[i])) + gamma * (w1 - a);
+                let p = start.precond.as_ref().map_or(1.0, |p| f64::from(p[i]));
+                let delta = w1 - w0;
+                sum += 0.5 * delta * (g + g_next) + eps_over_8 * p * (g * g - g_next * g_next)
+                    - 0.5 * gamma * delta * (w0 + w1 - 2.0 * a);
+            }
+            *total += sum;
+        }
+        self.seen += 1;
+    }
+}
+
+/// The update as tensor operations on the device (backend noise, or host noise copied over).
+struct DeviceMapper<'a, B: AutodiffBackend> {
+    grads: &'a mut B::Gradients,
+    params: &'a mut HashMap<ParamId, DeviceParam<B>>,
+    rule: &'a Rule<'a>,
+    /// Host streams, one per chain; empty for backend noise.
+    streams: &'a mut [HostNormal],
+    moved: &'a [bool],
+    copies: usize,
+    device: &'a burn::tensor::Device<Inner<B>>,
+    records: Option<HashMap<ParamId, DeviceStart<B>>>,
+}
+
+impl<B: AutodiffBackend> ModuleMapper<B> for DeviceMapper<'_, B> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        let (id, tensor, mapper) = param.consume();
+        let Some(state) = self.params.get_mut(&id).filter(|_| tensor.is_require_grad()) else {
+            return Param::from_mapped_value(id, tensor, mapper);
+        };
+        let dims = tensor.dims();
+        let numel: usize = dims.iter().product();
+        let grad = tensor.grad_remove(self.grads).map(|g| g.reshape([numel]));
+        let w = tensor.inner().reshape([numel]);
+        let rule = self.rule;
+        let (copies, moved) = (self.copies, self.moved);
+
+        // ∇U(w) = nβ∇L_B(w) + γ(w − w*), with the loss gradient taken as 0 if the loss ignores w.
+        let mut grad_u = (w.clone() - state.anchor.clone()).mul_scalar(rule.gamma);
+        if let Some(g) = &grad {
+            grad_u = grad_u + g.clone().mul_scalar(rule.n_beta);
+        }
+        // The effective preconditioner P for this parameter (None means 1).
+        let precond = match (rule.rms, state.mean_square.take()) {
+            (Some(rms), Some(v)) => {
+                let g = grad.clone().unwrap_or_else(|| w.zeros_like());
+                let next = v.clone().mul_scalar(rms.alpha) + g.square().mul_scalar(1.0 - rms.alpha);
+                let next = keep_unmoved(next, &v, moved, copies);
+                let factor = next.clone().div_scalar(rms.correction).sqrt().add_scalar(rms.stabilizer).recip();
+                state.mean_square = Some(next);
+                Some(factor)
+            }
+            (_, v) => {
+                state.mean_square = v;
+                state.diagonal.clone()
+            }
+        };
+        let xi = if self.streams.is_empty() {
+            Tensor::random([numel], burn::tensor::Distribution::Normal(0.0, 1.0), self.device)
+        } else {
+            let per_chain = numel / copies;
+            let mut values = vec![0f32; numel];
+            for (chain, block) in values.chunks_mut(per_chain).enumerate().filter(|(c, _)| moved[*c]) {
+                self.streams[chain].fill(block);
+            }
+            Tensor::from_data(TensorData::new(values, [numel]), self.device)
+        };
+        let half_eps: Vec<f64> = rule.epsilons.iter().map(|e| 0.5 * e).collect();
+        let sqrt_eps: Vec<f64> = rule.epsilons.iter().map(|e| e.sqrt()).collect();
+        let (drift, diffusion) = match &precond {
+            None => (grad_u.clone(), xi),
+            Some(p) => (grad_u.clone() * p.clone(), xi * p.clone().sqrt()),
+        };
+        let next = w.clone() - per_chain_scale(drift, &half_eps, self.device)
+            + per_chain_scale(diffusion, &sqrt_eps, self.device);
+        let next = keep_unmoved(next, &w, moved, copies);
+        if let Some(records) = self.records.as_mut() {
+            records.insert(id, DeviceStart { w, grad_u, precond });
+        }
+        Param::from_mapped_value(id, Tensor::from_inner(next.reshape(dims)).require_grad(), mapper)
+    }
+}
+
+/// Per chain, the reverse-move terms of the acceptance probability (see [`HostReverse`]), as
+/// tensor operations summed per chain on the device.
+struct DeviceReverse<'a, B: AutodiffBackend> {
+    grads: &'a B::Gradients,
+    params: &'a HashMap<ParamId, DeviceParam<B>>,
+    rule: &'a Rule<'a>,
+    records: &'a HashMap<ParamId, DeviceStart<B>>,
+    copies: usize,
+    device: &'a burn::tensor::Device<Inner<B>>,
+    terms: &'a mut [f64],
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for DeviceReverse<'_, B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let (Some(start), Some(state)) = (self.records.get(&param.id), self.params.get(&param.id)) else { return };
         let tensor = param.val();
         let numel = tensor.shape().num_elements();
         let grad = tensor.grad(self.grads).map(|g| g.reshape([numel]));
         let moved = tensor.inner().reshape([numel]);
-        let anchor = self.anchor.get(&param.id).expect("every parameter has an anchor");
-        let cfg = self.config;
-        let mut grad_u_next = (moved.clone() - anchor.clone()).mul_scalar(cfg.gamma);
+        let (n_beta, gamma) = (self.rule.n_beta, self.rule.gamma);
+        let mut grad_u_next = (moved.clone() - state.anchor.clone()).mul_scalar(gamma);
         if let Some(g) = grad {
-            grad_u_next = grad_u_next + g.mul_scalar(cfg.n_beta);
+            grad_u_next = grad_u_next + g.mul_scalar(n_beta);
         }
         let delta = moved.clone() - start.w.clone();
         let g = start.grad_u.clone();
@@ -289,8 +759,68 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for ReverseVisitor<'_, B> {
             None => curvature,
             Some(p) => curvature * p.clone(),
         };
-        let terms = (delta.clone() * (g + grad_u_next)).mul_scalar(0.5) + curvature.mul_scalar(cfg.epsilon / 8.0)
-            - (delta * (start.w.clone() + moved - anchor.clone().mul_scalar(2.0))).mul_scalar(0.5 * cfg.gamma);
-        self.log_ratio_terms += terms.sum().into_scalar().elem::<f64>();
+        let eps_over_8: Vec<f64> = self.rule.epsilons.iter().map(|e| e / 8.0).collect();
+        let terms = (delta.clone() * (g + grad_u_next)).mul_scalar(0.5)
+            + per_chain_scale(curvature, &eps_over_8, self.device)
+            - (delta * (start.w.clone() + moved - state.anchor.clone().mul_scalar(2.0))).mul_scalar(0.5 * gamma);
+        let sums = host_f64(terms.reshape([self.copies, numel / self.copies]).sum_dim(1).reshape([self.copies]));
+        for (total, sum) in self.terms.iter_mut().zip(sums) {
+            *total += sum;
+        }
     }
+}
+
+/// Multiplies chain c's slice of a flattened parameter by `factors[c]` (one scalar multiply when
+/// all chains share the factor).
+fn per_chain_scale<I: burn::tensor::backend::Backend>(
+    t: Tensor<I, 1>,
+    factors: &[f64],
+    device: &I::Device,
+) -> Tensor<I, 1> {
+    if factors.iter().all(|&f| f == factors[0]) {
+        return t.mul_scalar(factors[0]);
+    }
+    let numel = t.dims()[0];
+    let copies = factors.len();
+    let column: Vec<f32> = factors.iter().map(|&f| f as f32).collect();
+    let column = Tensor::<I, 1>::from_data(TensorData::new(column, [copies]), device).reshape([copies, 1]);
+    (t.reshape([copies, numel / copies]) * column).reshape([numel])
+}
+
+/// `next`, with the slices of the chains that did not move put back to `previous`.
+fn keep_unmoved<I: burn::tensor::backend::Backend>(
+    next: Tensor<I, 1>,
+    previous: &Tensor<I, 1>,
+    moved: &[bool],
+    copies: usize,
+) -> Tensor<I, 1> {
+    let per_chain = next.dims()[0] / copies;
+    (0..copies).filter(|&c| !moved[c]).fold(next, |next, c| {
+        let range = c * per_chain..(c + 1) * per_chain;
+        next.slice_assign([range.clone()], previous.clone().slice([range]))
+    })
+}
+
+/// A tensor's values on the host as `f32`, flattened (no copy when the backend can hand over its
+/// buffer, as burn-ndarray does for a tensor nothing else holds).
+fn host_vec<I: burn::tensor::backend::Backend, const D: usize>(t: Tensor<I, D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().into_vec::<f32>().expect("converted to f32")
+}
+
+/// A tensor's values on the host as `f64`.
+fn host_f64<I: burn::tensor::backend::Backend, const D: usize>(t: Tensor<I, D>) -> Vec<f64> {
+    t.into_data().iter::<f64>().collect()
+}
+
+/// The shape of every trainable float parameter, in visit order.
+fn leading_dims<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M) -> Vec<Vec<usize>> {
+    struct Shapes(Vec<Vec<usize>>);
+    impl<B: AutodiffBackend> ModuleVisitor<B> for Shapes {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            self.0.push(param.val().dims().to_vec());
+        }
+    }
+    let mut shapes = Shapes(Vec::new());
+    module.visit(&mut shapes);
+    shapes.0
 }

@@ -331,7 +331,10 @@ fn acceptance_is_a_probability_and_falls_as_epsilon_grows() {
     assert!(rates.iter().all(|r| *r > 0.0 && *r <= 1.0), "{rates:?}");
     assert!(rates[0] > 0.99, "{rates:?}");
     assert!(rates.windows(2).all(|w| w[0] > w[1]), "rates fall as ε grows: {rates:?}");
-    assert!(rates[3] < 0.5, "{rates:?}");
+    // At εk_max = 3 the long-run acceptance rate of this target is 0.49 (a 200,000-step simulation
+    // of the same chain in f64); 1,000 steps estimate it with a standard error of about 0.03 (the
+    // acceptances are autocorrelated), so ±0.12 is four of them.
+    assert!((rates[3] - 0.49).abs() < 0.12, "{rates:?}");
 }
 
 #[test]
