@@ -24,9 +24,9 @@
 use std::time::Instant;
 
 use burn::module::AutodiffModule;
+use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Tensor};
-use llc_sampler::{DiagonalPreconditioner, MalaChain, NoiseSource, SgldChain};
+use llc_sampler::{DiagonalPreconditioner, MalaChain, NoiseSource, SgldChains};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -151,18 +151,32 @@ where
     D: DataSource,
     L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
 {
+    full_data_losses(model, 1, data, loss, chunk)[0]
+}
+
+/// Per copy of a stacked module, the mean of `loss` over the whole data set: each chunk's indices
+/// are repeated once per copy (copy c sees block c of the batch), and `loss` returns one mean per
+/// copy. With one copy this is [`full_data_loss`].
+fn full_data_losses<B, M, D, L>(model: &M, copies: usize, data: &D, loss: &L, chunk: usize) -> Vec<f64>
+where
+    B: AutodiffBackend,
+    D: DataSource,
+    L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
+{
     let n = data.len();
     let chunk = chunk.max(1);
-    let mut total = 0.0;
+    let mut totals = vec![0.0; copies];
     let mut start = 0;
     while start < n {
         let end = (start + chunk).min(n);
-        let indices: Vec<usize> = (start..end).collect();
-        let value: f64 = loss(model, &data.batch(&indices)).into_scalar().elem();
-        total += value * (end - start) as f64;
+        let indices: Vec<usize> = (0..copies).flat_map(|_| start..end).collect();
+        let values = loss(model, &data.batch(&indices)).into_data();
+        for (total, value) in totals.iter_mut().zip(values.iter::<f64>()) {
+            *total += value * (end - start) as f64;
+        }
         start = end;
     }
-    total / n as f64
+    totals.iter().map(|total| total / n as f64).collect()
 }
 
 /// Estimates λ̂ at the point `model` (which is w*) with multi-chain SGLD or full-batch MALA
@@ -182,6 +196,9 @@ where
 /// For [`SamplerKind::Mala`] the batch of all n samples is built once, with
 /// `data.batch(&[0, 1, …, n − 1])`, and every step evaluates the loss and its gradient on it; it must
 /// fit in memory. `batch_size` and `acceptance_every` are ignored.
+///
+/// For small models, [`estimate_llc_stacked`] runs several chains as one stacked module, which is
+/// several times faster on the CPU.
 pub fn estimate_llc<B, M, D, L>(
     model: &M,
     data: &D,
@@ -218,7 +235,6 @@ where
     D: DataSource,
     L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
 {
-    let n = data.len();
     if preconditioner.is_some()
         && matches!(config.sampler, SamplerKind::RmspropSgld | SamplerKind::RmspropSgldBiasCorrected)
     {
@@ -226,155 +242,318 @@ where
             "a fixed diagonal preconditioner cannot be combined with an RMSprop sampler".into(),
         ));
     }
-    config.validate(n)?;
-    let init_loss = match init_loss {
-        InitLoss::Known(value) => value,
-        InitLoss::Compute { chunk } => full_data_loss(model, data, &loss, chunk),
-    };
-    if !init_loss.is_finite() {
-        return Err(EstimatorError::InitialLoss(init_loss));
-    }
-    let n_beta = config.n_beta_for(n);
-    let sgld = config.sgld_config(n);
-    let mala = config.mala_config(n);
-    // MALA: the whole data set, built once and reused by every step of every chain.
-    let full_batch = (config.sampler == SamplerKind::Mala).then(|| data.batch(&(0..n).collect::<Vec<_>>()));
-    // SGLD with `DrawLoss::Full`: each kept draw records L_n(w_t) (MALA records it anyway).
-    let full_draws = config.draw_loss == DrawLoss::Full && config.sampler != SamplerKind::Mala;
-
+    let run = Run::start(model, 1, data, &loss, config, init_loss)?;
     progress.start((config.n_chains * config.n_steps) as u64);
     let started = Instant::now();
     let mut per_chain = Vec::with_capacity(config.n_chains);
     let mut steps_done = 0usize;
-    for chain_idx in 0..config.n_chains {
-        let noise = match config.noise {
-            NoisePlacement::Host => NoiseSource::host(config.seed, chain_idx as u64),
+    if config.sampler == SamplerKind::Mala {
+        // The whole data set, built once and reused by every step of every chain.
+        let full_batch = data.batch(&(0..run.n).collect::<Vec<_>>());
+        for chain_idx in 0..config.n_chains {
+            let result = run.mala_chain(model, chain_idx, &full_batch, preconditioner, progress, &mut steps_done)?;
+            per_chain.push(result);
+        }
+    } else {
+        for chain_idx in 0..config.n_chains {
+            let group = run.sgld_group(model, chain_idx, preconditioner, progress, &mut steps_done)?;
+            per_chain.extend(group);
+        }
+    }
+    progress.finish();
+    Ok(run.finish(per_chain, started, steps_done))
+}
+
+/// [`estimate_llc`] for C chains stacked into one module (SGLD samplers only): `stacked` holds C
+/// copies of w* along the leading dimension of every parameter (e.g.
+/// `llc_models::StackedDln::replicate(&dln, C)`), and `loss(stacked, batch)` returns the C copies'
+/// mean losses as a `[C]` tensor, where the batch holds the C chains' minibatches one after another
+/// (the indices given to `data.batch` are chain 0's, then chain 1's, …), so copy c must take block c
+/// of the batch.
+///
+/// `config.n_chains` must be a multiple of C; groups of C chains run one after another. Chain k of
+/// the estimate uses the same noise and minibatch streams as chain k of [`estimate_llc`], so the two
+/// agree chain by chain up to f32 rounding (and exactly in distribution). One forward, backward and
+/// update then serve C chains, which is several times faster for small models, whose steps are
+/// dominated by per-operation overhead (docs/performance.md has the measurements).
+///
+/// L_n(w*) (with [`InitLoss::Compute`]) and, with [`DrawLoss::Full`], the full-data loss at a kept
+/// draw are evaluated with every chunk's indices repeated for each copy.
+pub fn estimate_llc_stacked<B, S, D, L>(
+    stacked: &S,
+    copies: usize,
+    data: &D,
+    loss: L,
+    config: &EstimatorConfig,
+    init_loss: InitLoss,
+    progress: &mut dyn Progress,
+) -> Result<LlcEstimate, EstimatorError>
+where
+    B: AutodiffBackend,
+    S: AutodiffModule<B> + Clone,
+    D: DataSource,
+    L: Fn(&S, &D::Batch) -> Tensor<B, 1>,
+{
+    if config.sampler == SamplerKind::Mala {
+        return Err(EstimatorError::InvalidConfig(
+            "MALA runs its chains one at a time on the full data set; use estimate_llc".into(),
+        ));
+    }
+    if copies == 0 || !config.n_chains.is_multiple_of(copies) {
+        return Err(EstimatorError::InvalidConfig(format!(
+            "{} chains cannot be split into groups of {copies} stacked chains",
+            config.n_chains
+        )));
+    }
+    let run = Run::start(stacked, copies, data, &loss, config, init_loss)?;
+    progress.start((config.n_chains * config.n_steps) as u64);
+    let started = Instant::now();
+    let mut per_chain = Vec::with_capacity(config.n_chains);
+    let mut steps_done = 0usize;
+    for first_chain in (0..config.n_chains).step_by(copies) {
+        per_chain.extend(run.sgld_group(stacked, first_chain, None, progress, &mut steps_done)?);
+    }
+    progress.finish();
+    Ok(run.finish(per_chain, started, steps_done))
+}
+
+/// What every chain of an estimate shares: the data, the loss, the settings and L_n(w*).
+struct Run<'a, D, L> {
+    data: &'a D,
+    loss: &'a L,
+    config: &'a EstimatorConfig,
+    /// Chains stepped together in one module (1 unless stacked).
+    copies: usize,
+    n: usize,
+    n_beta: f64,
+    init_loss: f64,
+}
+
+impl<'a, D: DataSource, L> Run<'a, D, L> {
+    /// Validates the settings and computes L_n(w*) (at copy 0 of a stacked module).
+    fn start<B, M>(
+        model: &M,
+        copies: usize,
+        data: &'a D,
+        loss: &'a L,
+        config: &'a EstimatorConfig,
+        init_loss: InitLoss,
+    ) -> Result<Self, EstimatorError>
+    where
+        B: AutodiffBackend,
+        L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
+    {
+        let n = data.len();
+        config.validate(n)?;
+        let init_loss = match init_loss {
+            InitLoss::Known(value) => value,
+            InitLoss::Compute { chunk } => full_data_losses(model, copies, data, loss, chunk)[0],
+        };
+        if !init_loss.is_finite() {
+            return Err(EstimatorError::InitialLoss(init_loss));
+        }
+        Ok(Self { data, loss, config, copies, n, n_beta: config.n_beta_for(n), init_loss })
+    }
+
+    /// The noise sources of chains `first_chain..first_chain + copies`.
+    fn noise<B: AutodiffBackend, M: AutodiffModule<B>>(&self, model: &M, first_chain: usize) -> Vec<NoiseSource> {
+        let seed = self.config.seed;
+        match self.config.noise {
+            NoisePlacement::Host => {
+                (0..self.copies).map(|c| NoiseSource::host(seed, (first_chain + c) as u64)).collect()
+            }
             NoisePlacement::Device => {
                 let device = model.devices().into_iter().next().unwrap_or_default();
-                NoiseSource::backend::<B::InnerBackend>(&device, config.seed, chain_idx as u64)
+                vec![NoiseSource::backend::<B::InnerBackend>(&device, seed, first_chain as u64)]
             }
-        };
+        }
+    }
+
+    /// Runs chains `first_chain..first_chain + copies` of an SGLD sampler, as one stacked module
+    /// when `copies > 1`.
+    fn sgld_group<B, M>(
+        &self,
+        model: &M,
+        first_chain: usize,
+        preconditioner: Option<&DiagonalPreconditioner<B>>,
+        progress: &mut dyn Progress,
+        steps_done: &mut usize,
+    ) -> Result<Vec<ChainResult>, EstimatorError>
+    where
+        B: AutodiffBackend,
+        M: AutodiffModule<B> + Clone,
+        L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
+    {
+        let (config, copies, n) = (self.config, self.copies, self.n);
         let refused = |e: llc_sampler::SamplerError| EstimatorError::Sampler(e.to_string());
-        let mut sampler = match &full_batch {
-            None => {
-                let mut chain = SgldChain::new(model.clone(), sgld, noise).map_err(refused)?;
-                if let Some(p) = preconditioner {
-                    chain = chain.with_diagonal_preconditioner(p.clone()).map_err(refused)?;
-                }
-                ChainSampler::Sgld {
-                    chain,
-                    batch_rng: Box::new(batch_stream(config.seed, chain_idx)),
-                    indices: vec![0usize; config.batch_size],
-                }
-            }
-            Some(full_batch) => {
-                let mut chain = MalaChain::new(model.clone(), mala, noise).map_err(refused)?;
-                if let Some(p) = preconditioner {
-                    chain = chain.with_diagonal_preconditioner(p.clone()).map_err(refused)?;
-                }
-                ChainSampler::Mala { chain, full_batch }
-            }
-        };
-        let mut trace = Vec::with_capacity(config.draws_per_chain());
-        let mut acceptance = Vec::new();
-        let mut divergence = None;
+        let noise = self.noise(model, first_chain);
+        let mut chains = SgldChains::new(model.clone(), copies, config.sgld_config(n), noise).map_err(refused)?;
+        if let Some(p) = preconditioner {
+            chains = chains.with_diagonal_preconditioner(p.clone()).map_err(refused)?;
+        }
+        let full_draws = config.draw_loss == DrawLoss::Full;
+        let mut batch_rngs: Vec<ChaCha8Rng> = (0..copies).map(|c| batch_stream(config.seed, first_chain + c)).collect();
+        let mut indices = vec![0usize; copies * config.batch_size];
+        let mut traces = vec![Vec::with_capacity(config.draws_per_chain()); copies];
+        let mut acceptance = vec![Vec::new(); copies];
+        let mut divergence: Vec<Option<Divergence>> = vec![None; copies];
         let mut since_report = 0u64;
-        let mut steps_taken = 0usize;
         for step in 1..=config.n_steps {
-            // The draw's loss, and the step's acceptance measure where there is one (SGLD: the MALA
-            // acceptance probability of its move; MALA: 1 if the proposal was accepted, else 0).
-            let (draw_loss, step_acceptance) = match &mut sampler {
-                ChainSampler::Sgld { chain, batch_rng, indices } => {
-                    indices.iter_mut().for_each(|i| *i = batch_rng.random_range(0..n));
-                    let batch = data.batch(indices);
-                    let measure = config.acceptance_every > 0 && step.is_multiple_of(config.acceptance_every);
-                    let report = chain.step(|m: &M| loss(m, &batch), measure);
-                    (report.loss, report.mala_acceptance)
-                }
-                ChainSampler::Mala { chain, full_batch } => {
-                    let report = chain.step(|m: &M| loss(m, full_batch));
-                    (report.loss, Some(if report.accepted { 1.0 } else { 0.0 }))
-                }
-            };
-            steps_done += 1;
-            steps_taken += 1;
-            since_report += 1;
-            let kept = step > config.n_burnin && (step - config.n_burnin - 1).is_multiple_of(config.thinning);
-            // What a kept draw records: the step's loss, or for SGLD with `DrawLoss::Full` the
-            // full-data loss at the new point (not evaluated when the step's loss already failed).
-            let recorded = match &sampler {
-                ChainSampler::Sgld { chain, .. } if kept && full_draws && draw_loss.is_finite() => {
-                    full_data_loss(chain.module(), data, &loss, FULL_DRAW_LOSS_CHUNK)
-                }
-                _ => draw_loss,
-            };
-            let failed = [draw_loss, recorded].into_iter().find(|value| !value.is_finite());
-            if let Some(value) = failed {
-                let d = Divergence { chain_idx, step, loss: format!("{value}") };
-                progress.diverged(&d);
-                divergence = Some(d);
+            let running: Vec<usize> = (0..copies).filter(|&c| divergence[c].is_none()).collect();
+            if running.is_empty() {
                 break;
             }
-            if kept {
-                trace.push(recorded);
+            for &c in &running {
+                let block = &mut indices[c * config.batch_size..(c + 1) * config.batch_size];
+                block.iter_mut().for_each(|i| *i = batch_rngs[c].random_range(0..n));
             }
-            if step > config.n_burnin
-                && let Some(a) = step_acceptance
-            {
-                acceptance.push(a);
+            let batch = self.data.batch(&indices);
+            let measure = config.acceptance_every > 0 && step.is_multiple_of(config.acceptance_every);
+            let report = chains.step(|m: &M| (self.loss)(m, &batch), measure);
+            drop(batch);
+            *steps_done += running.len();
+            since_report += running.len() as u64;
+            let kept = step > config.n_burnin && (step - config.n_burnin - 1).is_multiple_of(config.thinning);
+            // What a kept draw records: the step's loss, or with `DrawLoss::Full` the full-data loss
+            // at the new point (not evaluated when every step's loss already failed).
+            let full = (kept && full_draws && running.iter().any(|&c| report.losses[c].is_finite()))
+                .then(|| full_data_losses(chains.module(), copies, self.data, self.loss, FULL_DRAW_LOSS_CHUNK));
+            for &c in &running {
+                let recorded = full.as_ref().map_or(report.losses[c], |values| values[c]);
+                if let Some(value) = [report.losses[c], recorded].into_iter().find(|value| !value.is_finite()) {
+                    let d = Divergence { chain_idx: first_chain + c, step, loss: format!("{value}") };
+                    progress.diverged(&d);
+                    divergence[c] = Some(d);
+                    chains.freeze(c);
+                    // A stopped chain's remaining steps count as done for the progress display.
+                    since_report += (config.n_steps - step) as u64;
+                    continue;
+                }
+                if kept {
+                    traces[c].push(recorded);
+                }
+                if step > config.n_burnin
+                    && let Some(a) = report.mala_acceptance.as_ref().map(|a| a[c])
+                {
+                    acceptance[c].push(a);
+                }
             }
             if since_report >= 64 {
                 progress.advance(since_report);
                 since_report = 0;
             }
         }
-        // A stopped chain's remaining steps count as done for the progress display.
-        progress.advance(since_report + (config.n_steps - steps_taken) as u64);
+        progress.advance(since_report);
+        Ok((0..copies)
+            .map(|c| {
+                self.chain_result(first_chain + c, std::mem::take(&mut traces[c]), &acceptance[c], divergence[c].take())
+            })
+            .collect())
+    }
+
+    /// Runs chain `chain_idx` of full-batch MALA.
+    fn mala_chain<B, M>(
+        &self,
+        model: &M,
+        chain_idx: usize,
+        full_batch: &D::Batch,
+        preconditioner: Option<&DiagonalPreconditioner<B>>,
+        progress: &mut dyn Progress,
+        steps_done: &mut usize,
+    ) -> Result<ChainResult, EstimatorError>
+    where
+        B: AutodiffBackend,
+        M: AutodiffModule<B> + Clone,
+        L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
+    {
+        let config = self.config;
+        let refused = |e: llc_sampler::SamplerError| EstimatorError::Sampler(e.to_string());
+        let noise = self.noise(model, chain_idx).remove(0);
+        let mut chain = MalaChain::new(model.clone(), config.mala_config(self.n), noise).map_err(refused)?;
+        if let Some(p) = preconditioner {
+            chain = chain.with_diagonal_preconditioner(p.clone()).map_err(refused)?;
+        }
+        let mut trace = Vec::with_capacity(config.draws_per_chain());
+        let mut acceptance = Vec::new();
+        let mut divergence = None;
+        let mut since_report = 0u64;
+        for step in 1..=config.n_steps {
+            // The draw is the full-data loss at the chain's point after the step; the acceptance
+            // measure is 1 if the proposal was accepted, else 0.
+            let report = chain.step(|m: &M| (self.loss)(m, full_batch));
+            *steps_done += 1;
+            since_report += 1;
+            if !report.loss.is_finite() {
+                let d = Divergence { chain_idx, step, loss: format!("{}", report.loss) };
+                progress.diverged(&d);
+                divergence = Some(d);
+                since_report += (config.n_steps - step) as u64;
+                break;
+            }
+            if step > config.n_burnin && (step - config.n_burnin - 1).is_multiple_of(config.thinning) {
+                trace.push(report.loss);
+            }
+            if step > config.n_burnin {
+                acceptance.push(if report.accepted { 1.0 } else { 0.0 });
+            }
+            if since_report >= 64 {
+                progress.advance(since_report);
+                since_report = 0;
+            }
+        }
+        progress.advance(since_report);
+        Ok(self.chain_result(chain_idx, trace, &acceptance, divergence))
+    }
+
+    /// One chain's result from its kept draws.
+    fn chain_result(
+        &self,
+        chain_idx: usize,
+        trace: Vec<f64>,
+        acceptance: &[f64],
+        divergence: Option<Divergence>,
+    ) -> ChainResult {
         let finished = divergence.is_none();
         let mean_draw_loss = finished.then(|| trace.iter().sum::<f64>() / trace.len() as f64);
-        per_chain.push(ChainResult {
+        ChainResult {
             chain_idx,
-            lambda_hat: mean_draw_loss.map(|mean| n_beta * (mean - init_loss)),
+            lambda_hat: mean_draw_loss.map(|mean| self.n_beta * (mean - self.init_loss)),
             mean_draw_loss,
             n_draws: trace.len(),
             mean_acceptance: (!acceptance.is_empty()).then(|| acceptance.iter().sum::<f64>() / acceptance.len() as f64),
             divergence,
             loss_trace: trace,
-        });
+        }
     }
-    progress.finish();
-    let seconds = started.elapsed().as_secs_f64();
 
-    let estimates: Vec<f64> = per_chain.iter().filter_map(|c| c.lambda_hat).collect();
-    let (lambda_hat, lambda_hat_std) = mean_and_std(&estimates);
-    let finished_traces: Vec<Vec<f64>> =
-        per_chain.iter().filter(|c| c.divergence.is_none()).map(|c| c.loss_trace.clone()).collect();
-    let acceptances: Vec<f64> = per_chain.iter().filter_map(|c| c.mean_acceptance).collect();
-    let diagnostics = Diagnostics {
-        r_hat: split_r_hat(&finished_traces),
-        ess: effective_sample_size(&finished_traces),
-        mean_acceptance: (!acceptances.is_empty()).then(|| acceptances.iter().sum::<f64>() / acceptances.len() as f64),
-        diverged: per_chain.iter().filter_map(|c| c.divergence.clone()).collect(),
-    };
-    Ok(LlcEstimate {
-        lambda_hat,
-        lambda_hat_std: if estimates.len() == 1 { 0.0 } else { lambda_hat_std },
-        per_chain,
-        init_loss,
-        n,
-        n_beta,
-        diagnostics,
-        seconds,
-        steps_per_second: steps_done as f64 / seconds.max(1e-9),
-        config: config.clone(),
-    })
-}
-
-/// One chain of either sampler, with what its steps need: SGLD its minibatch index stream, MALA a
-/// reference to the full batch.
-enum ChainSampler<'a, B: AutodiffBackend, M: AutodiffModule<B>, T> {
-    Sgld { chain: SgldChain<B, M>, batch_rng: Box<ChaCha8Rng>, indices: Vec<usize> },
-    Mala { chain: MalaChain<B, M>, full_batch: &'a T },
+    /// The estimate from every chain's result.
+    fn finish(&self, per_chain: Vec<ChainResult>, started: Instant, steps_done: usize) -> LlcEstimate {
+        let seconds = started.elapsed().as_secs_f64();
+        let estimates: Vec<f64> = per_chain.iter().filter_map(|c| c.lambda_hat).collect();
+        let (lambda_hat, lambda_hat_std) = mean_and_std(&estimates);
+        let finished_traces: Vec<Vec<f64>> =
+            per_chain.iter().filter(|c| c.divergence.is_none()).map(|c| c.loss_trace.clone()).collect();
+        let acceptances: Vec<f64> = per_chain.iter().filter_map(|c| c.mean_acceptance).collect();
+        let diagnostics = Diagnostics {
+            r_hat: split_r_hat(&finished_traces),
+            ess: effective_sample_size(&finished_traces),
+            mean_acceptance: (!acceptances.is_empty())
+                .then(|| acceptances.iter().sum::<f64>() / acceptances.len() as f64),
+            diverged: per_chain.iter().filter_map(|c| c.divergence.clone()).collect(),
+        };
+        LlcEstimate {
+            lambda_hat,
+            lambda_hat_std: if estimates.len() == 1 { 0.0 } else { lambda_hat_std },
+            per_chain,
+            init_loss: self.init_loss,
+            n: self.n,
+            n_beta: self.n_beta,
+            diagnostics,
+            seconds,
+            steps_per_second: steps_done as f64 / seconds.max(1e-9),
+            config: self.config.clone(),
+        }
+    }
 }
 
 /// The minibatch index stream of one chain: independent of its noise stream.

@@ -54,5 +54,5 @@ pub use data::{DataSource, FnDataSource};
 pub use error::EstimatorError;
 pub use estimate::{
     ChainResult, Diagnostics, Divergence, InitLoss, LlcEstimate, NoProgress, Progress, estimate_llc,
-    estimate_llc_preconditioned, full_data_loss,
+    estimate_llc_preconditioned, estimate_llc_stacked, full_data_loss,
 };

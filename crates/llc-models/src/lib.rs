@@ -16,6 +16,8 @@
 //!   the loss of method.md §1;
 //! - [`Mlp::rescale_hidden`] and [`rescale_factors`]: the per-neuron rescaling symmetry of ReLU
 //!   networks and the diagonal preconditioner that makes SGLD equivariant under it (method.md §6).
+//! - [`StackedDln`] and [`mse_per_copy`]: C copies of a deep linear network as one module with a
+//!   leading chain dimension, so that C SGLD chains share each batched matmul;
 //! - [`Dln::init_random`] and [`train_sgd`]: a fresh student with PyTorch's default
 //!   initialization, trained by minibatch SGD with momentum ([`SgdTraining::paper`]: learning rate
 //!   0.01, momentum 0.9, batch 500, 50,000 steps) to the SGD-trained point at which the paper also
@@ -52,6 +54,7 @@ mod inputs;
 mod linalg;
 mod mlp;
 mod rescale;
+mod stacked;
 mod teacher;
 mod train;
 
@@ -63,5 +66,6 @@ pub use inputs::{PAPER_INPUT_RANGE, SyntheticInputs};
 pub use linalg::numerical_rank;
 pub use mlp::{HostLayer, Mlp};
 pub use rescale::{LayerFactors, ParamFactors, rescale_factors};
+pub use stacked::{StackedDln, mse_per_copy};
 pub use teacher::{DlnTeacher, MlpTeacher};
 pub use train::{SgdTraining, TRAINING_LOSS_CHUNK, TrainingOutcome, full_data_mse, train_sgd};
