@@ -182,8 +182,7 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
         "dln",
         widths.clone(),
         model_params(widths, false),
-        Some(rank),
-        Some(theory.lambda()),
+        Some((rank, theory.lambda())),
         materialized,
         common.device,
         estimate,
@@ -260,16 +259,8 @@ fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) ->
             progress,
         )
     })?;
-    let report = build_report(
-        "mlp",
-        widths.clone(),
-        model_params(widths, true),
-        None,
-        None,
-        materialized,
-        common.device,
-        estimate,
-    );
+    let report =
+        build_report("mlp", widths.clone(), model_params(widths, true), None, materialized, common.device, estimate);
     emit(&report, common.json)
 }
 
@@ -331,16 +322,17 @@ impl Progress for Bar {
     }
 }
 
+/// The report of a finished estimate; `theory` is the teacher's rank and Aoyagi's λ, where known.
 fn build_report(
     model: &'static str,
     widths: Vec<usize>,
     params: usize,
-    rank: Option<usize>,
-    lambda: Option<f64>,
+    theory: Option<(usize, f64)>,
     materialized: bool,
     device: DeviceArg,
     e: LlcEstimate,
 ) -> EstimateReport {
+    let (rank, lambda) = (theory.map(|t| t.0), theory.map(|t| t.1));
     let finished = e.lambda_hat.is_finite();
     let lambda_hat = finished.then_some(e.lambda_hat);
     EstimateReport {

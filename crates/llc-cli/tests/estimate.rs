@@ -108,6 +108,7 @@ const BAD: &[(&[&str], &str)] = &[
     (&["estimate", "dln", "--widths", "5,3,5", "--n", "1.5"], "--n"),
     (&["estimate", "dln", "--widths", "5,3,5", "--rank", "1", "--teacher", "paper-random"], "--teacher"),
     (&["estimate", "mlp", "--widths", "7"], "at least 2 widths"),
+    (&["estimate", "dln", "--widths", "5,3,5", "--device", "tpu"], "tpu"),
 ];
 
 #[test]
@@ -122,6 +123,19 @@ fn bad_estimate_input_gets_one_line_and_status_2() {
             "llc {args:?}: {err:?} should mention {fragment:?}"
         );
         assert!(out.stdout.is_empty(), "llc {args:?} printed to stdout");
+    }
+}
+
+/// Without the `cuda` feature, `--device cuda` is refused with one line that says how to build it.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn device_cuda_without_the_feature_says_how_to_build_it() {
+    for model in ["dln", "mlp"] {
+        let out = llc(&["estimate", model, "--widths", "5,3,5", "--device", "cuda"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains("--features cuda") && err.contains(&format!("estimate {model}")), "{err}");
     }
 }
 

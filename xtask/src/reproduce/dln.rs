@@ -301,6 +301,7 @@ impl Suite for DlnSuite {
             sampler: SamplerKind::Sgld,
             seed: spec.seed,
             acceptance_every: spec.acceptance_every,
+            noise: crate::device::noise_placement::<B>(),
             ..EstimatorConfig::default()
         };
         let mut diverged = Vec::new();

@@ -195,6 +195,7 @@ impl Suite for MalaSuite {
             },
             seed: spec.seed,
             acceptance_every: 0,
+            noise: crate::device::noise_placement::<B>(),
             ..EstimatorConfig::default()
         };
         let estimate = estimate_llc(

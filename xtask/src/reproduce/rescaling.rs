@@ -10,7 +10,7 @@ use std::path::Path;
 
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
-use llc_estimators::{DrawLoss, EstimatorConfig, InitLoss, NoisePlacement, SamplerKind, estimate_llc_preconditioned};
+use llc_estimators::{DrawLoss, EstimatorConfig, InitLoss, SamplerKind, estimate_llc_preconditioned};
 use llc_models::{DataForm, Mlp, MlpTeacher, RegressionData, SyntheticInputs, mse};
 use llc_sampler::DiagonalPreconditioner;
 use serde::{Deserialize, Serialize};
@@ -237,7 +237,7 @@ impl Suite for RescalingSuite {
             seed: spec.seed,
             acceptance_every: 0,
             draw_loss: DrawLoss::Full,
-            noise: NoisePlacement::Host,
+            noise: crate::device::noise_placement::<B>(),
         };
         let estimate = estimate_llc_preconditioned(
             &model,

@@ -1,0 +1,67 @@
+//! The backends the tasks run on, where each draws its SGLD noise, and the check that a CUDA device
+//! can be used.
+
+use llc_estimators::NoisePlacement;
+
+/// The CPU backend: burn-ndarray in f32 with autodiff (the same type as `reproduce`'s).
+pub(crate) type Cpu = burn::backend::Autodiff<burn::backend::NdArray<f32>>;
+
+/// The GPU backend: burn-cuda in f32 with autodiff (the same type as `reproduce`'s; only with the
+/// `cuda` feature).
+#[cfg(feature = "cuda")]
+pub(crate) type Gpu = burn::backend::Autodiff<burn::backend::Cuda<f32>>;
+
+/// Where a chain on backend `B` draws its noise ξ: on the device for the GPU backend, so that no
+/// d-sized buffer crosses the bus at each step, and from the per-chain host stream otherwise (the
+/// fastest on the CPU, and reproducible bit for bit).
+///
+/// The suites are generic over the backend, so the backend's type is what tells them apart (and
+/// without the `cuda` feature there is nothing to tell apart).
+#[cfg_attr(not(feature = "cuda"), allow(clippy::extra_unused_type_parameters))]
+pub(crate) fn noise_placement<B: 'static>() -> NoisePlacement {
+    #[cfg(feature = "cuda")]
+    if std::any::TypeId::of::<B>() == std::any::TypeId::of::<Gpu>() {
+        return NoisePlacement::Device;
+    }
+    NoisePlacement::Host
+}
+
+/// The first CUDA device, after checking that a tensor can be made on it.
+///
+/// burn-cuda does not return an error when there is no usable GPU: creating the device's runtime
+/// panics (no driver library, no device, a driver too old). The probe catches that panic, with the
+/// panic hook replaced for its duration so that no message or backtrace reaches the terminal, and
+/// returns its message as one line.
+#[cfg(feature = "cuda")]
+pub(crate) fn cuda_device() -> Result<burn::backend::cuda::CudaDevice, String> {
+    use burn::tensor::Tensor;
+
+    let device = burn::backend::cuda::CudaDevice::default();
+    // The runtime may panic on another thread (its server) and this one then sees a closed
+    // channel, so the hook keeps the first panic's message, from whichever thread, as the reason.
+    let first_panic = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let sink = std::sync::Arc::clone(&first_panic);
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(info.payload_as_str().unwrap_or("a panic without a message").to_owned());
+        }
+    }));
+    let probe = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Tensor::<Gpu, 1>::zeros([1], &device).try_into_data()
+    }));
+    std::panic::set_hook(hook);
+    let panicked = first_panic.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let reason = match probe {
+        Ok(Ok(_)) => return Ok(device),
+        Ok(Err(e)) => format!("{e:?}"),
+        Err(_) => panicked.unwrap_or_else(|| "the runtime panicked".to_owned()),
+    };
+    // One line, and short enough to read.
+    let mut reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    if reason.chars().count() > 200 {
+        reason = reason.chars().take(200).collect::<String>() + " …";
+    }
+    Err(format!("no usable CUDA device ({reason}); check `nvidia-smi`, or use --device cpu"))
+}
