@@ -62,6 +62,12 @@ pub(crate) struct EstimateDlnArgs {
     #[arg(long, value_enum, default_value_t = TeacherArg::FullRank, conflicts_with = "rank")]
     pub(crate) teacher: TeacherArg,
 
+    /// Step C chains at a time as one stacked network (a leading chain dimension and batched
+    /// matmuls; SGLD samplers only; --chains must be a multiple of C). The chains are the same as
+    /// with 1, up to f32 rounding; only the speed changes (docs/performance.md).
+    #[arg(long, value_name = "C", default_value = "1", value_parser = parse_count)]
+    pub(crate) stack: usize,
+
     #[command(flatten)]
     pub(crate) common: EstimateArgs,
 }

@@ -9,9 +9,9 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use llc_estimators::{
     DataSource, Divergence, EstimatorConfig, InitLoss, LlcEstimate, NoisePlacement, Progress, SamplerKind,
-    estimate_llc, estimate_llc_preconditioned,
+    estimate_llc, estimate_llc_preconditioned, estimate_llc_stacked,
 };
-use llc_models::{DataForm, DlnTeacher, MlpTeacher, RegressionData, SyntheticInputs, mse};
+use llc_models::{DataForm, DlnTeacher, MlpTeacher, RegressionData, StackedDln, SyntheticInputs, mse, mse_per_copy};
 use llc_sampler::DiagonalPreconditioner;
 use serde::Serialize;
 
@@ -169,14 +169,27 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
     let init = if materialized { InitLoss::Compute { chunk: 4096 } } else { InitLoss::Known(0.0) };
 
     let estimate = run_with_progress(common, |progress| {
-        estimate_llc(
-            &model,
-            &data,
-            |m: &llc_models::Dln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone()),
-            &config,
-            init,
-            progress,
-        )
+        if args.stack == 1 {
+            return estimate_llc(
+                &model,
+                &data,
+                |m: &llc_models::Dln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone()),
+                &config,
+                init,
+                progress,
+            );
+        }
+        let copies = args.stack;
+        let stacked = StackedDln::replicate(&model, copies)
+            .map_err(|e| llc_estimators::EstimatorError::InvalidConfig(format!("--stack {copies}: {e}")))?;
+        // The batch holds the C chains' minibatches one after another: block c is chain c's.
+        let stacked_loss = |m: &StackedDln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| {
+            let ([rows, width_in], width_out) = (x.dims(), y.dims()[1]);
+            let x = x.clone().reshape([copies, rows / copies, width_in]);
+            let y = y.clone().reshape([copies, rows / copies, width_out]);
+            mse_per_copy(m.forward(x), y)
+        };
+        estimate_llc_stacked(&stacked, copies, &data, stacked_loss, &config, init, progress)
     })?;
     let report = build_report(
         "dln",

@@ -57,6 +57,29 @@ fn the_same_seed_gives_the_same_lambda_hat() {
     assert_eq!(a["per_chain"], b["per_chain"]);
 }
 
+/// `--stack 2` steps the two chains as one stacked network: the same chains up to f32 rounding, so
+/// each chain's λ̂ agrees to 1e-4 relative (far below the spread between chains).
+#[test]
+fn stacked_chains_give_the_same_estimate() {
+    let separate = json(&llc(SMALL));
+    let stacked = json(&llc(&[SMALL, &["--stack", "2"]].concat()));
+    let chains = |v: &serde_json::Value| -> Vec<f64> {
+        v["per_chain"].as_array().unwrap().iter().map(|c| c["lambda_hat"].as_f64().unwrap()).collect()
+    };
+    for (a, b) in chains(&separate).iter().zip(chains(&stacked)) {
+        assert!((a - b).abs() <= 1e-4 * a.abs(), "{a} vs {b}");
+    }
+    // Chains that do not split into stacks, or MALA, are refused with one line.
+    for (extra, fragment) in [(&["--stack", "3"][..], "groups of 3"), (&["--stack", "2", "--sampler", "mala"], "MALA")]
+    {
+        let out = llc(&[SMALL, extra].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(fragment), "{err}");
+    }
+}
+
 /// `--draw-loss` reaches the estimator (the JSON config says which loss the draws recorded) and
 /// defaults to the minibatch loss; the full-data loss gives a λ̂ of the same size.
 #[test]
