@@ -24,7 +24,10 @@ mod bench;
 mod device;
 mod figures;
 mod gpu_check;
+// The same restart as the `llc` binary's, from the one source file (both binaries are leaves, with
+// no library crate between them where it could live).
 #[cfg(feature = "blas")]
+#[path = "../../crates/llc-cli/src/openblas.rs"]
 mod openblas;
 mod reproduce;
 

@@ -12,9 +12,8 @@
 //! OpenBLAS reads both variables in a library constructor, before `main` runs, so setting them
 //! from inside the process is too late (and `std::env::set_var` is `unsafe` in Rust 2024, which
 //! the workspace forbids). Instead the binary starts itself again with the variables set, once:
-//! the child finds them set and goes on. A variable the user set is never overridden. xtask has
-//! the same module (`xtask/src/openblas.rs`): both binaries are leaves, with no crate between them
-//! where it could live once.
+//! the child finds them set and goes on. A variable the user set is never overridden. xtask
+//! compiles this same file as its own `openblas` module (`#[path]` in `xtask/src/main.rs`).
 
 use std::process::{Command, ExitCode};
 
