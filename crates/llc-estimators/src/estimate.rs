@@ -31,6 +31,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::adapt::DualAveraging;
 use crate::diagnostics::{effective_sample_size, mean_and_std, split_r_hat};
 use crate::{DataSource, DrawLoss, EstimatorConfig, EstimatorError, FULL_DRAW_LOSS_CHUNK, NoisePlacement, SamplerKind};
 
@@ -52,6 +53,33 @@ impl std::fmt::Display for Divergence {
     }
 }
 
+/// A chain put back at w* with a smaller ε after its loss diverged (see
+/// [`EstimatorConfig::max_restarts`]). The chain then starts over: burn-in, adaptation (with
+/// `--epsilon auto`, from the halved ε) and draws.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Restart {
+    /// The chain, counted from 0.
+    pub chain_idx: usize,
+    /// The step (counted from 1 since the chain's last start) whose loss diverged.
+    pub step: usize,
+    /// The loss value, as text ("NaN", "inf", or a number past the explosion limit).
+    pub loss: String,
+    /// The chain's ε when it diverged.
+    pub epsilon_before: f64,
+    /// The ε it restarted with (half of `epsilon_before`).
+    pub epsilon_after: f64,
+}
+
+impl std::fmt::Display for Restart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "chain {} diverged at step {} (loss {}) with ε = {:.3e}; restarted from w* with ε = {:.3e}",
+            self.chain_idx, self.step, self.loss, self.epsilon_before, self.epsilon_after
+        )
+    }
+}
+
 /// One chain's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChainResult {
@@ -67,8 +95,15 @@ pub struct ChainResult {
     /// SGLD: the mean MALA acceptance probability of its moves, where measured. MALA: its
     /// acceptance rate, the fraction of its proposals after burn-in that were accepted.
     pub mean_acceptance: Option<f64>,
-    /// Where it diverged, if it did.
+    /// Where it diverged for good (after its restarts ran out), if it did.
     pub divergence: Option<Divergence>,
+    /// The step size ε its draws were made with: the configured ε, halved once per restart, or
+    /// with the automatic step size the ε its adaptation chose.
+    #[serde(default)]
+    pub epsilon: f64,
+    /// Every restart of this chain, in order.
+    #[serde(default)]
+    pub restarts: Vec<Restart>,
     /// The kept draws' losses, in order (for SGLD the minibatch losses, or the full-data losses
     /// with [`DrawLoss::Full`]; for MALA the full-data losses).
     pub loss_trace: Vec<f64>,
@@ -84,8 +119,11 @@ pub struct Diagnostics {
     /// The mean over finished chains of their `mean_acceptance`: for SGLD the MALA acceptance
     /// probability of the SGLD moves, for MALA the real acceptance rate.
     pub mean_acceptance: Option<f64>,
-    /// Every chain that diverged.
+    /// Every chain that diverged for good.
     pub diverged: Vec<Divergence>,
+    /// Every restart of every chain (recovered divergences).
+    #[serde(default)]
+    pub restarts: Vec<Restart>,
 }
 
 /// The result of an estimate.
@@ -131,8 +169,11 @@ pub trait Progress {
     fn start(&mut self, _total_steps: u64) {}
     /// `steps` more chain-steps are done.
     fn advance(&mut self, _steps: u64) {}
-    /// A chain diverged (it stops; the others go on).
+    /// A chain diverged for good (it stops; the others go on).
     fn diverged(&mut self, _divergence: &Divergence) {}
+    /// A chain diverged and starts over from w* with a smaller ε; the `restart.step` steps it
+    /// had taken will be taken again.
+    fn restarted(&mut self, _restart: &Restart) {}
     /// Sampling finished.
     fn finish(&mut self) {}
 }
@@ -327,6 +368,8 @@ struct Run<'a, D, L> {
     n: usize,
     n_beta: f64,
     init_loss: f64,
+    /// A step's loss above this counts as diverged ([`EstimatorConfig::explosion_factor`]).
+    loss_limit: f64,
 }
 
 impl<'a, D: DataSource, L> Run<'a, D, L> {
@@ -341,6 +384,7 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
     ) -> Result<Self, EstimatorError>
     where
         B: AutodiffBackend,
+        M: burn::module::Module<B>,
         L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
     {
         let n = data.len();
@@ -352,7 +396,13 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
         if !init_loss.is_finite() {
             return Err(EstimatorError::InitialLoss(init_loss));
         }
-        Ok(Self { data, loss, config, copies, n, n_beta: config.n_beta_for(n), init_loss })
+        let n_beta = config.n_beta_for(n);
+        // d of one chain: the stacked module holds `copies` chains' parameters.
+        let d = model.num_params() / copies.max(1);
+        let loss_limit = config
+            .explosion_factor
+            .map_or(f64::INFINITY, |factor| (1.0 + factor) * init_loss.max(0.0) + factor * (d as f64 / 2.0) / n_beta);
+        Ok(Self { data, loss, config, copies, n, n_beta, init_loss, loss_limit })
     }
 
     /// The noise sources of chains `first_chain..first_chain + copies`.
@@ -371,6 +421,11 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
 
     /// Runs chains `first_chain..first_chain + copies` of an SGLD sampler, as one stacked module
     /// when `copies > 1`.
+    ///
+    /// Each chain keeps its own step count, so that a chain restarted after a divergence (back at
+    /// w*, ε halved) redoes its burn-in and draws while the others go on; a chain that has taken
+    /// all its steps, or is lost, is frozen until the group is done. With the automatic step size
+    /// each chain adapts its own ε over the first part of its burn-in.
     fn sgld_group<B, M>(
         &self,
         model: &M,
@@ -392,50 +447,89 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
             chains = chains.with_diagonal_preconditioner(p.clone()).map_err(refused)?;
         }
         let full_draws = config.draw_loss == DrawLoss::Full;
+        let adapt_steps = config.adaptation_steps();
         let mut batch_rngs: Vec<ChaCha8Rng> = (0..copies).map(|c| batch_stream(config.seed, first_chain + c)).collect();
         let mut indices = vec![0usize; copies * config.batch_size];
-        let mut traces = vec![Vec::with_capacity(config.draws_per_chain()); copies];
-        let mut acceptance = vec![Vec::new(); copies];
-        let mut divergence: Vec<Option<Divergence>> = vec![None; copies];
+        let mut runs: Vec<ChainRun> = (0..copies).map(|_| ChainRun::new(config, config.epsilon)).collect();
         let mut since_report = 0u64;
-        for step in 1..=config.n_steps {
-            let running: Vec<usize> = (0..copies).filter(|&c| divergence[c].is_none()).collect();
+        loop {
+            let running: Vec<usize> = (0..copies).filter(|&c| runs[c].is_running(config.n_steps)).collect();
             if running.is_empty() {
                 break;
             }
             for &c in &running {
+                runs[c].step += 1;
                 let block = &mut indices[c * config.batch_size..(c + 1) * config.batch_size];
                 block.iter_mut().for_each(|i| *i = batch_rngs[c].random_range(0..n));
             }
             let batch = self.data.batch(&indices);
-            let measure = config.acceptance_every > 0 && step.is_multiple_of(config.acceptance_every);
+            let measure = running.iter().any(|&c| runs[c].measures_acceptance(config, adapt_steps));
             let report = chains.step(|m: &M| (self.loss)(m, &batch), measure);
             drop(batch);
             *steps_done += running.len();
             since_report += running.len() as u64;
-            let kept = step > config.n_burnin && (step - config.n_burnin - 1).is_multiple_of(config.thinning);
             // What a kept draw records: the step's loss, or with `DrawLoss::Full` the full-data loss
-            // at the new point (not evaluated when every step's loss already failed).
-            let full = (kept && full_draws && running.iter().any(|&c| report.losses[c].is_finite()))
-                .then(|| full_data_losses(chains.module(), copies, self.data, self.loss, FULL_DRAW_LOSS_CHUNK));
+            // at the new point (not evaluated when no kept chain's step loss is finite).
+            let full = (full_draws
+                && running.iter().any(|&c| runs[c].keeps_draw(config) && report.losses[c].is_finite()))
+            .then(|| full_data_losses(chains.module(), copies, self.data, self.loss, FULL_DRAW_LOSS_CHUNK));
             for &c in &running {
-                let recorded = full.as_ref().map_or(report.losses[c], |values| values[c]);
-                if let Some(value) = [report.losses[c], recorded].into_iter().find(|value| !value.is_finite()) {
-                    let d = Divergence { chain_idx: first_chain + c, step, loss: format!("{value}") };
-                    progress.diverged(&d);
-                    divergence[c] = Some(d);
-                    chains.freeze(c);
-                    // A stopped chain's remaining steps count as done for the progress display.
-                    since_report += (config.n_steps - step) as u64;
+                let run = &mut runs[c];
+                let step = run.step;
+                let kept = run.keeps_draw(config);
+                let recorded = full.as_ref().filter(|_| kept).map_or(report.losses[c], |values| values[c]);
+                let bad = [report.losses[c], recorded].into_iter().find(|v| !v.is_finite() || *v > self.loss_limit);
+                if let Some(value) = bad {
+                    let chain_idx = first_chain + c;
+                    if run.restarts.len() < config.max_restarts {
+                        let before = chains.epsilon(c);
+                        let restart = Restart {
+                            chain_idx,
+                            step,
+                            loss: format!("{value}"),
+                            epsilon_before: before,
+                            epsilon_after: before / 2.0,
+                        };
+                        progress.restarted(&restart);
+                        chains.restart(c);
+                        chains.set_epsilon(c, restart.epsilon_after).map_err(refused)?;
+                        let mut restarts = std::mem::take(&mut run.restarts);
+                        restarts.push(restart);
+                        *run = ChainRun { restarts, ..ChainRun::new(config, before / 2.0) };
+                    } else {
+                        let d = Divergence { chain_idx, step, loss: format!("{value}") };
+                        progress.diverged(&d);
+                        run.divergence = Some(d);
+                        chains.freeze(c);
+                        // A lost chain's remaining steps count as done for the progress display.
+                        since_report += (config.n_steps - step) as u64;
+                    }
                     continue;
                 }
                 if kept {
-                    traces[c].push(recorded);
+                    run.trace.push(recorded);
                 }
+                let measured = report.mala_acceptance.as_ref().map(|a| a[c]);
                 if step > config.n_burnin
-                    && let Some(a) = report.mala_acceptance.as_ref().map(|a| a[c])
+                    && config.acceptance_every > 0
+                    && step.is_multiple_of(config.acceptance_every)
+                    && let Some(a) = measured
                 {
-                    acceptance[c].push(a);
+                    run.acceptance.push(a);
+                }
+                if let Some(adapter) = run.adapter.as_mut() {
+                    if let Some(a) = measured.filter(|_| step <= adapt_steps) {
+                        chains.set_epsilon(c, adapter.update(a)).map_err(refused)?;
+                    }
+                    if step == adapt_steps {
+                        // Adaptation ends: the chain keeps the averaged step from here on.
+                        chains.set_epsilon(c, adapter.averaged()).map_err(refused)?;
+                        run.adapter = None;
+                    }
+                }
+                if step == config.n_steps {
+                    run.epsilon = chains.epsilon(c);
+                    chains.freeze(c);
                 }
             }
             if since_report >= 64 {
@@ -444,9 +538,12 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
             }
         }
         progress.advance(since_report);
-        Ok((0..copies)
-            .map(|c| {
-                self.chain_result(first_chain + c, std::mem::take(&mut traces[c]), &acceptance[c], divergence[c].take())
+        Ok(runs
+            .into_iter()
+            .enumerate()
+            .map(|(c, run)| {
+                let epsilon = if run.divergence.is_some() { chains.epsilon(c) } else { run.epsilon };
+                self.chain_result(first_chain + c, run.trace, &run.acceptance, run.divergence, epsilon, run.restarts)
             })
             .collect())
     }
@@ -502,7 +599,7 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
             }
         }
         progress.advance(since_report);
-        Ok(self.chain_result(chain_idx, trace, &acceptance, divergence))
+        Ok(self.chain_result(chain_idx, trace, &acceptance, divergence, config.epsilon, Vec::new()))
     }
 
     /// One chain's result from its kept draws.
@@ -512,6 +609,8 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
         trace: Vec<f64>,
         acceptance: &[f64],
         divergence: Option<Divergence>,
+        epsilon: f64,
+        restarts: Vec<Restart>,
     ) -> ChainResult {
         let finished = divergence.is_none();
         let mean_draw_loss = finished.then(|| trace.iter().sum::<f64>() / trace.len() as f64);
@@ -522,6 +621,8 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
             n_draws: trace.len(),
             mean_acceptance: (!acceptance.is_empty()).then(|| acceptance.iter().sum::<f64>() / acceptance.len() as f64),
             divergence,
+            epsilon,
+            restarts,
             loss_trace: trace,
         }
     }
@@ -540,6 +641,7 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
             mean_acceptance: (!acceptances.is_empty())
                 .then(|| acceptances.iter().sum::<f64>() / acceptances.len() as f64),
             diverged: per_chain.iter().filter_map(|c| c.divergence.clone()).collect(),
+            restarts: per_chain.iter().flat_map(|c| c.restarts.iter().cloned()).collect(),
         };
         LlcEstimate {
             lambda_hat,
@@ -553,6 +655,56 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
             steps_per_second: steps_done as f64 / seconds.max(1e-9),
             config: self.config.clone(),
         }
+    }
+}
+
+/// One SGLD chain's bookkeeping within a group: its own step count (since its last start), kept
+/// draws, acceptance measures, restarts, and its step-size adaptation while that runs.
+struct ChainRun {
+    step: usize,
+    trace: Vec<f64>,
+    acceptance: Vec<f64>,
+    restarts: Vec<Restart>,
+    divergence: Option<Divergence>,
+    adapter: Option<DualAveraging>,
+    /// The ε of its draws, set when it finishes.
+    epsilon: f64,
+}
+
+impl ChainRun {
+    /// A chain (re)starting at w* with step size `epsilon`.
+    fn new(config: &EstimatorConfig, epsilon: f64) -> Self {
+        Self {
+            step: 0,
+            trace: Vec::with_capacity(config.draws_per_chain()),
+            acceptance: Vec::new(),
+            restarts: Vec::new(),
+            divergence: None,
+            adapter: config.epsilon_adaptation.map(|settings| DualAveraging::new(&settings, epsilon)),
+            epsilon,
+        }
+    }
+
+    /// Whether it still takes steps.
+    fn is_running(&self, n_steps: usize) -> bool {
+        self.divergence.is_none() && self.step < n_steps
+    }
+
+    /// Whether its current step is a kept draw (after burn-in, every `thinning`-th).
+    fn keeps_draw(&self, config: &EstimatorConfig) -> bool {
+        self.step > config.n_burnin && (self.step - config.n_burnin - 1).is_multiple_of(config.thinning)
+    }
+
+    /// Whether its current step needs the MALA acceptance probability: for the diagnostics after
+    /// burn-in, or for its step-size adaptation.
+    fn measures_acceptance(&self, config: &EstimatorConfig, adapt_steps: usize) -> bool {
+        let diagnostic = config.acceptance_every > 0
+            && self.step > config.n_burnin
+            && self.step.is_multiple_of(config.acceptance_every);
+        let adapting = self.adapter.is_some()
+            && self.step <= adapt_steps
+            && config.epsilon_adaptation.is_some_and(|a| self.step.is_multiple_of(a.every));
+        diagnostic || adapting
     }
 }
 

@@ -43,16 +43,20 @@
 //! assert!((estimate.lambda_hat - 0.5).abs() < 0.15, "λ̂ = {}", estimate.lambda_hat);
 //! ```
 
+mod adapt;
 mod config;
 mod data;
 pub mod diagnostics;
 mod error;
 mod estimate;
 
-pub use config::{DrawLoss, EstimatorConfig, FULL_DRAW_LOSS_CHUNK, NoisePlacement, SamplerKind};
+pub use config::{
+    DrawLoss, EpsilonAdaptation, EstimatorConfig, FULL_DRAW_LOSS_CHUNK, MIN_ADAPTATION_MEASURES, NoisePlacement,
+    SamplerKind,
+};
 pub use data::{DataSource, FnDataSource};
 pub use error::EstimatorError;
 pub use estimate::{
-    ChainResult, Diagnostics, Divergence, InitLoss, LlcEstimate, NoProgress, Progress, estimate_llc,
+    ChainResult, Diagnostics, Divergence, InitLoss, LlcEstimate, NoProgress, Progress, Restart, estimate_llc,
     estimate_llc_preconditioned, estimate_llc_stacked, full_data_loss,
 };

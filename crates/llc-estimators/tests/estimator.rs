@@ -83,6 +83,8 @@ fn a_diverging_chain_is_named_and_the_others_are_kept() {
         batch_size: 50,
         epsilon: 2e-5,
         acceptance_every: 0,
+        // No restarts: the chain is lost at its first divergence (tests/recovery.rs has restarts).
+        max_restarts: 0,
         ..Default::default()
     };
     // The loss is evaluated once per step without the acceptance check; poison call 500 + 237,
@@ -250,6 +252,7 @@ fn a_non_finite_full_draw_loss_is_a_divergence() {
         epsilon: 2e-5,
         acceptance_every: 0,
         draw_loss: DrawLoss::Full,
+        max_restarts: 0,
         ..Default::default()
     };
     let full_calls = Cell::new(0usize);

@@ -143,6 +143,9 @@ pub struct SgldChains<B: AutodiffBackend, M: AutodiffModule<B>> {
     epsilons: Vec<f64>,
     /// Per chain: frozen chains neither move nor draw noise.
     frozen: Vec<bool>,
+    /// Per chain: steps since it started or was last restarted (RMSprop's bias correction 1 − αᵗ
+    /// counts these).
+    chain_steps: Vec<u64>,
     /// Per chain, for host noise: its stream. Empty with backend noise.
     streams: Vec<HostNormal>,
     /// Per parameter: w*, the fixed preconditioner and RMSprop's running mean square, on the host
@@ -246,6 +249,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
             copies,
             epsilons: vec![config.epsilon; copies],
             frozen: vec![false; copies],
+            chain_steps: vec![0; copies],
             streams,
             state,
             config,
@@ -354,6 +358,26 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
         self.frozen[chain]
     }
 
+    /// Puts chain `chain` back at its anchor w*, as if it had just started: its slice of every
+    /// parameter is set to w*'s, its RMSprop mean square to the starting value and its step count
+    /// to 0, and it is unfrozen. Its step size and noise stream carry on (the stream is not
+    /// rewound, so the restarted chain takes a new path); the other chains are untouched.
+    ///
+    /// This is how an estimate recovers a chain that diverged: restart it with a smaller ε
+    /// ([`set_epsilon`](Self::set_epsilon)).
+    pub fn restart(&mut self, chain: usize) {
+        assert!(chain < self.copies, "chain {chain} of {} chains", self.copies);
+        self.frozen[chain] = false;
+        self.chain_steps[chain] = 0;
+        let start_mean_square = self.config.rmsprop.map(|rms| match rms.variant {
+            RmsPropVariant::BiasCorrected => 1.0f32,
+            RmsPropVariant::Devinterp => 0.0,
+        });
+        let module = self.module.take().expect("the module is only absent during a step");
+        let mut mapper = Restart::<B> { state: &mut self.state, chain, copies: self.copies, start_mean_square };
+        self.module = Some(module.map(&mut mapper));
+    }
+
     /// Takes one SGLD step of every chain that is not frozen. `loss` returns the C chains' mean
     /// minibatch losses as a `[C]` tensor (chain c's loss must depend on chain c's slice only); it
     /// is called once (twice with `with_acceptance`, on the same minibatches) and must be
@@ -370,6 +394,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
         F: Fn(&M) -> Tensor<B, 1>,
     {
         self.steps_taken += 1;
+        self.chain_steps.iter_mut().for_each(|t| *t += 1);
         let module = self.module.take().expect("the module is only absent during a step");
         let loss_tensor = loss(&module);
         let losses = host_f64(loss_tensor.clone());
@@ -383,15 +408,21 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
         // is chain c's own gradient; a chain with a non-finite loss gets a non-finite gradient in
         // its own slice only, and that slice is not updated.
         let mut grads = loss_tensor.sum().backward();
-        let rms = self.config.rmsprop.map(|rms| {
-            let t = self.steps_taken as i32;
-            let correction = match rms.variant {
-                RmsPropVariant::Devinterp => 1.0,
-                RmsPropVariant::BiasCorrected => 1.0 - rms.alpha.powi(t),
-            };
-            RmsStep { alpha: rms.alpha, stabilizer: rms.stabilizer, correction }
-        });
-        let rule = Rule { n_beta: self.config.n_beta, gamma: self.config.gamma, epsilons: &self.epsilons, rms };
+        let rms = self.config.rmsprop.map(|rms| RmsStep { alpha: rms.alpha, stabilizer: rms.stabilizer });
+        // RMSprop's bias correction 1 − αᵗ, per chain, t counted from the chain's (re)start.
+        let corrections: Vec<f64> = match self.config.rmsprop {
+            Some(rms) if rms.variant == RmsPropVariant::BiasCorrected => {
+                self.chain_steps.iter().map(|&t| 1.0 - rms.alpha.powi(t.min(i32::MAX as u64) as i32)).collect()
+            }
+            _ => vec![1.0; self.copies],
+        };
+        let rule = Rule {
+            n_beta: self.config.n_beta,
+            gamma: self.config.gamma,
+            epsilons: &self.epsilons,
+            rms,
+            corrections: &corrections,
+        };
         let (next, records) = match &mut self.state {
             State::Host(params) => {
                 let mut mapper = HostMapper::<B> {
@@ -436,7 +467,13 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
         let after = host_f64(loss_tensor.clone());
         let grads = loss_tensor.sum().backward();
         let mut terms = vec![0.0f64; self.copies];
-        let rule = Rule { n_beta: self.config.n_beta, gamma: self.config.gamma, epsilons: &self.epsilons, rms: None };
+        let rule = Rule {
+            n_beta: self.config.n_beta,
+            gamma: self.config.gamma,
+            epsilons: &self.epsilons,
+            rms: None,
+            corrections: &[],
+        };
         match (&records, &self.state) {
             (Records::Host(records), State::Host(params)) => {
                 let mut visitor =
@@ -472,12 +509,11 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
     }
 }
 
-/// RMSprop's settings at this step: α, the stabilizer a, and the bias correction 1 − αᵗ (or 1).
+/// RMSprop's settings: α and the stabilizer a (the bias corrections are per chain, in [`Rule`]).
 #[derive(Clone, Copy)]
 struct RmsStep {
     alpha: f64,
     stabilizer: f64,
-    correction: f64,
 }
 
 /// The constants of one step's update rule.
@@ -487,6 +523,8 @@ struct Rule<'a> {
     /// Per chain.
     epsilons: &'a [f64],
     rms: Option<RmsStep>,
+    /// Per chain, RMSprop's bias correction 1 − αᵗ (1 without it); empty where unused.
+    corrections: &'a [f64],
 }
 
 /// Where each parameter's move started, for the acceptance probability.
@@ -539,7 +577,6 @@ impl<B: AutodiffBackend> ModuleMapper<B> for HostMapper<'_, B> {
         });
         for chain in (0..self.copies).filter(|&c| self.moved[c]) {
             let range = chain * per_chain..(chain + 1) * per_chain;
-            let epsilon = rule.epsilons[chain];
             let slices = Slices {
                 w: &mut w[range.clone()],
                 grad: grad.as_ref().map(|g| &g[range.clone()]),
@@ -550,7 +587,7 @@ impl<B: AutodiffBackend> ModuleMapper<B> for HostMapper<'_, B> {
                     .as_mut()
                     .map(|r| (&mut r.grad_u[range.clone()], r.precond.as_mut().map(|p| &mut p[range.clone()]))),
             };
-            fused_update(slices, rule, epsilon, &mut self.streams[chain]);
+            fused_update(slices, rule, chain, &mut self.streams[chain]);
         }
         if let (Some(records), Some(record)) = (self.records.as_mut(), record) {
             records.push(record);
@@ -572,7 +609,8 @@ struct Slices<'a> {
 }
 
 /// w ← w − (εP/2)·(nβ·g + γ·(w − w*)) + √(εP)·ξ over one slice, ξ drawn from `stream` in order.
-fn fused_update(s: Slices<'_>, rule: &Rule<'_>, epsilon: f64, stream: &mut HostNormal) {
+fn fused_update(s: Slices<'_>, rule: &Rule<'_>, chain: usize, stream: &mut HostNormal) {
+    let epsilon = rule.epsilons[chain];
     let n_beta = rule.n_beta as f32;
     let gamma = rule.gamma as f32;
     let half_eps = (0.5 * epsilon) as f32;
@@ -589,6 +627,7 @@ fn fused_update(s: Slices<'_>, rule: &Rule<'_>, epsilon: f64, stream: &mut HostN
         }
         (mean_square, diagonal, mut record) => {
             let rms = rule.rms;
+            let correction = rule.corrections.get(chain).copied().unwrap_or(1.0) as f32;
             let mut mean_square = mean_square;
             for i in 0..len {
                 let g = grad_at(i);
@@ -598,7 +637,7 @@ fn fused_update(s: Slices<'_>, rule: &Rule<'_>, epsilon: f64, stream: &mut HostN
                     (Some(rms), Some(v), _) => {
                         let next = rms.alpha as f32 * v[i] + (1.0 - rms.alpha as f32) * g * g;
                         v[i] = next;
-                        1.0 / ((next / rms.correction as f32).sqrt() + rms.stabilizer as f32)
+                        1.0 / ((next / correction).sqrt() + rms.stabilizer as f32)
                     }
                     (_, _, Some(p)) => p[i],
                     _ => 1.0,
@@ -693,7 +732,9 @@ impl<B: AutodiffBackend> ModuleMapper<B> for DeviceMapper<'_, B> {
                 let g = grad.clone().unwrap_or_else(|| w.zeros_like());
                 let next = v.clone().mul_scalar(rms.alpha) + g.square().mul_scalar(1.0 - rms.alpha);
                 let next = keep_unmoved(next, &v, moved, copies);
-                let factor = next.clone().div_scalar(rms.correction).sqrt().add_scalar(rms.stabilizer).recip();
+                let inverse: Vec<f64> = rule.corrections.iter().map(|c| 1.0 / c).collect();
+                let factor =
+                    per_chain_scale(next.clone(), &inverse, self.device).sqrt().add_scalar(rms.stabilizer).recip();
                 state.mean_square = Some(next);
                 Some(factor)
             }
@@ -785,6 +826,54 @@ fn per_chain_scale<I: burn::tensor::backend::Backend>(
     let column: Vec<f32> = factors.iter().map(|&f| f as f32).collect();
     let column = Tensor::<I, 1>::from_data(TensorData::new(column, [copies]), device).reshape([copies, 1]);
     (t.reshape([copies, numel / copies]) * column).reshape([numel])
+}
+
+/// Puts one chain's slice of every parameter back at w* and resets its RMSprop state.
+struct Restart<'a, B: AutodiffBackend> {
+    state: &'a mut State<B>,
+    chain: usize,
+    copies: usize,
+    start_mean_square: Option<f32>,
+}
+
+impl<B: AutodiffBackend> ModuleMapper<B> for Restart<'_, B> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        let (id, tensor, mapper) = param.consume();
+        let (chain, copies) = (self.chain, self.copies);
+        let dims = tensor.dims();
+        let device = tensor.device();
+        let restarted = match &mut *self.state {
+            State::Host(params) => {
+                let Some(state) = params.get_mut(&id) else {
+                    return Param::from_mapped_value(id, tensor, mapper);
+                };
+                let mut w = host_vec(tensor.inner());
+                let per_chain = w.len() / copies;
+                let range = chain * per_chain..(chain + 1) * per_chain;
+                w[range.clone()].copy_from_slice(&state.anchor[range.clone()]);
+                if let (Some(v), Some(v0)) = (state.mean_square.as_mut(), self.start_mean_square) {
+                    v[range].fill(v0);
+                }
+                Tensor::<Inner<B>, D>::from_data(TensorData::new(w, dims), &device)
+            }
+            State::Device(params) => {
+                let Some(state) = params.get_mut(&id) else {
+                    return Param::from_mapped_value(id, tensor, mapper);
+                };
+                let numel: usize = dims.iter().product();
+                let others: Vec<bool> = (0..copies).map(|c| c != chain).collect();
+                let w = keep_unmoved(tensor.inner().reshape([numel]), &state.anchor, &others, copies);
+                if let Some(v0) = self.start_mean_square {
+                    state.mean_square = state.mean_square.take().map(|v| {
+                        let start = v.zeros_like().add_scalar(v0);
+                        keep_unmoved(v, &start, &others, copies)
+                    });
+                }
+                w.reshape(dims)
+            }
+        };
+        Param::from_mapped_value(id, Tensor::from_inner(restarted).require_grad(), mapper)
+    }
 }
 
 /// `next`, with the slices of the chains that did not move put back to `previous`.

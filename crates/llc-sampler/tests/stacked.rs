@@ -181,6 +181,48 @@ fn a_diverging_chain_stays_put_while_the_others_move() {
     }
 }
 
+/// A restarted chain is back at w* with fresh RMSprop state and step count, and from there it is
+/// exactly a new chain whose noise stream carries on where the old one stopped; the other chains
+/// are untouched. Checked on both update paths (the host pass and the device tensor ops).
+#[test]
+fn a_restarted_chain_starts_over_at_the_anchor() {
+    let copies = 2;
+    let (before, after) = (30usize, 25usize);
+    for (name, config) in configs() {
+        for device_update in [false, true] {
+            let mut chains = SgldChains::new(stacked(copies), copies, config, host_noise(5, copies)).unwrap();
+            if device_update {
+                chains = chains.with_device_update();
+            }
+            for _ in 0..before {
+                chains.step(stacked_loss, false);
+            }
+            let moved = rows(chains.module());
+            assert_ne!(moved[1], START.to_vec());
+            chains.freeze(1);
+            chains.restart(1);
+            assert!(!chains.is_frozen(1), "a restart unfreezes the chain");
+            assert_eq!(rows(chains.module()), vec![moved[0].clone(), START.to_vec()], "{name}");
+            // The reference: a fresh chain at w* whose stream has skipped the draws chain 1 made.
+            let mut noise = NoiseSource::host(5, 1);
+            noise.normal::<NdArray>(before * START.len(), &Default::default());
+            let mut fresh = SgldChain::new(single(), config, noise).unwrap();
+            for step in 0..after {
+                let report = chains.step(stacked_loss, step % 2 == 0);
+                let own = fresh.step(single_loss, step % 2 == 0);
+                assert!(close(own.loss, report.losses[1], 1e-5), "{name}, step {step}");
+                if let (Some(a), Some(b)) = (own.mala_acceptance, report.mala_acceptance.as_ref()) {
+                    assert!(close(a, b[1], 1e-4), "{name}, step {step}: acceptance {a} vs {}", b[1]);
+                }
+            }
+            let own = fresh.module().w.val().into_data().to_vec::<f32>().unwrap();
+            for (x, y) in rows(chains.module())[1].iter().zip(&own) {
+                assert!(close(f64::from(*x), f64::from(*y), 1e-5), "{name} (device update {device_update})");
+            }
+        }
+    }
+}
+
 #[test]
 fn chains_that_do_not_fit_the_module_are_errors() {
     let config = SgldConfig { epsilon: 1e-3, gamma: 1.0, n_beta: 50.0, rmsprop: None };
