@@ -4,7 +4,11 @@
 //! most the narrowest width?) is checked by the library that owns it, so that the CLI and the
 //! crates reject the same inputs with the same words.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use llc_estimators::{DrawLoss, SamplerKind};
 
 /// Local learning coefficients (LLC, λ) of neural networks, from singular learning theory.
@@ -27,6 +31,29 @@ pub(crate) enum Command {
     /// Estimate λ̂ with multi-chain SGLD at a random teacher network (noiseless synthetic data).
     #[command(subcommand)]
     Estimate(EstimateCommand),
+    /// Choose the step size ε: λ̂ over a grid of ε × nβ (or γ), with a stability flag per cell, the
+    /// flat region where λ̂ does not depend on ε, and a heat map (docs/calibration.md).
+    #[command(subcommand)]
+    Calibrate(CalibrateCommand),
+}
+
+impl Cli {
+    /// Parses the process's arguments. `llc calibrate` shares the flags of `llc estimate` but sets
+    /// ε from its grid, so an explicit `--epsilon` is refused there rather than silently ignored.
+    pub(crate) fn parse_args() -> Result<Self, clap::Error> {
+        let mut command = Self::command();
+        let matches = command.try_get_matches_from_mut(std::env::args_os())?;
+        if let Some(("calibrate", calibrate)) = matches.subcommand()
+            && let Some((_, model)) = calibrate.subcommand()
+            && model.value_source("epsilon") == Some(ValueSource::CommandLine)
+        {
+            return Err(command.error(
+                ErrorKind::ArgumentConflict,
+                "llc calibrate has no --epsilon: it tries every step size of --epsilons",
+            ));
+        }
+        Self::from_arg_matches(&matches)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -171,6 +198,93 @@ pub(crate) struct EstimateArgs {
     pub(crate) quiet: bool,
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum CalibrateCommand {
+    /// Calibrate ε for a deep linear network at a random teacher, where Aoyagi's exact λ is known.
+    ///
+    /// Every cell of the grid is a short estimate (by default 2 chains × 4,000 steps) with the flags
+    /// of `llc estimate dln`; the table and the heat map show λ̂/λ per cell.
+    Dln(CalibrateDlnArgs),
+    /// Calibrate ε for a ReLU MLP (with biases) at a random teacher.
+    Mlp(CalibrateMlpArgs),
+}
+
+/// Arguments of `llc calibrate dln`: the network of `llc estimate dln`, the grid, and the sampler
+/// and data flags of `llc estimate` with cheaper defaults per cell.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("steps", |a| a.default_value("4000")),
+    mut_arg("chains", |a| a.default_value("2")),
+    mut_arg("epsilon", |a| a.hide(true)),
+    mut_arg("json", |a| a.help("Print one JSON object (the content of calibration.json) instead of the table")),
+)]
+pub(crate) struct CalibrateDlnArgs {
+    /// Layer widths H_1,…,H_{M+1}, input first (e.g. 20,30,25,10).
+    #[arg(long, value_name = "H1,H2,...", value_parser = parse_widths)]
+    pub(crate) widths: Widths,
+
+    /// Cut the teacher's first layer to rank r, so that its product has rank exactly r.
+    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = parse_rank)]
+    pub(crate) rank: Option<usize>,
+
+    /// The teacher when --rank is not given (as in `llc estimate dln`).
+    #[arg(long, value_enum, default_value_t = TeacherArg::FullRank, conflicts_with = "rank")]
+    pub(crate) teacher: TeacherArg,
+
+    #[command(flatten)]
+    pub(crate) grid: GridArgs,
+
+    #[command(flatten)]
+    pub(crate) common: EstimateArgs,
+}
+
+/// Arguments of `llc calibrate mlp`.
+#[derive(Debug, Args)]
+#[command(
+    mut_arg("steps", |a| a.default_value("4000")),
+    mut_arg("chains", |a| a.default_value("2")),
+    mut_arg("epsilon", |a| a.hide(true)),
+    mut_arg("json", |a| a.help("Print one JSON object (the content of calibration.json) instead of the table")),
+)]
+pub(crate) struct CalibrateMlpArgs {
+    /// Layer widths, input first (e.g. 10,20,20,10); ReLU after every layer but the last.
+    #[arg(long, value_name = "H1,H2,...", value_parser = parse_widths)]
+    pub(crate) widths: Widths,
+
+    #[command(flatten)]
+    pub(crate) grid: GridArgs,
+
+    #[command(flatten)]
+    pub(crate) common: EstimateArgs,
+}
+
+/// The grid of `llc calibrate` and where its files go.
+#[derive(Debug, Args)]
+pub(crate) struct GridArgs {
+    /// Step sizes ε to try, comma-separated, each a finite number > 0 (default: 2.5e-7 × 2^k for
+    /// k = −4…2, i.e. 1.5625e-8 to 1e-6).
+    #[arg(long, value_name = "E1,E2,...", allow_hyphen_values = true, value_parser = parse_epsilons)]
+    pub(crate) epsilons: Option<GridValues>,
+
+    /// The rows of the grid: values of nβ, each > 0 (default: nβ₀ × 0.5, 1, 2, where nβ₀ is --nbeta
+    /// or n/ln n).
+    #[arg(long, value_name = "NB1,NB2,...", allow_hyphen_values = true, value_parser = parse_nbetas, conflicts_with_all = ["gammas", "n_beta"])]
+    pub(crate) nbetas: Option<GridValues>,
+
+    /// Make γ the rows instead, each ≥ 0; nβ is then fixed to --nbeta or n/ln n.
+    #[arg(long, value_name = "G1,G2,...", allow_hyphen_values = true, value_parser = parse_gammas, conflicts_with = "gamma")]
+    pub(crate) gammas: Option<GridValues>,
+
+    /// Directory for calibration.json and calibration.png (created if missing; checked before any
+    /// sampling, and the files appear only when the whole grid is done).
+    #[arg(long, value_name = "DIR", default_value = "calibration")]
+    pub(crate) out: PathBuf,
+}
+
+/// A parsed grid axis: distinct finite numbers, in the order given.
+#[derive(Debug, Clone)]
+pub(crate) struct GridValues(pub(crate) Vec<f64>);
+
 /// `--device` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum DeviceArg {
@@ -308,6 +422,45 @@ fn parse_widths(text: &str) -> Result<Widths, String> {
         .map(Widths)
 }
 
+/// Parses a comma-separated list of distinct finite numbers, each accepted by `valid` (whose
+/// requirement `wanted` names).
+fn parse_grid(text: &str, example: &str, wanted: &str, valid: fn(f64) -> bool) -> Result<GridValues, String> {
+    if text.trim().is_empty() {
+        return Err(format!("expected a comma-separated list such as {example}, got an empty list"));
+    }
+    let mut values: Vec<f64> = Vec::new();
+    for (i, item) in text.split(',').enumerate() {
+        let item = item.trim();
+        if item.is_empty() {
+            return Err(format!("item {} of the list is empty; expected a list such as {example}", i + 1));
+        }
+        let value = match item.parse::<f64>() {
+            Ok(v) if v.is_finite() && valid(v) => v,
+            _ => return Err(format!("item {} ('{item}') is not {wanted}", i + 1)),
+        };
+        if let Some(j) = values.iter().position(|&v| v == value) {
+            return Err(format!("item {} ('{item}') repeats item {}", i + 1, j + 1));
+        }
+        values.push(value);
+    }
+    Ok(GridValues(values))
+}
+
+/// Parses `--epsilons`: distinct finite numbers > 0.
+fn parse_epsilons(text: &str) -> Result<GridValues, String> {
+    parse_grid(text, "1e-7,2e-7,4e-7", "a finite number > 0", |v| v > 0.0)
+}
+
+/// Parses `--nbetas`: distinct finite numbers > 0.
+fn parse_nbetas(text: &str) -> Result<GridValues, String> {
+    parse_grid(text, "4000,8000,16000", "a finite number > 0", |v| v > 0.0)
+}
+
+/// Parses `--gammas`: distinct finite numbers ≥ 0.
+fn parse_gammas(text: &str) -> Result<GridValues, String> {
+    parse_grid(text, "0.1,1,10", "a finite number ≥ 0", |v| v >= 0.0)
+}
+
 /// Parses a rank: a non-negative integer.
 fn parse_rank(text: &str) -> Result<usize, String> {
     text.trim()
@@ -386,6 +539,21 @@ mod tests {
         }
         assert_eq!(parse_non_negative("0"), Ok(0.0));
         assert!(parse_non_negative("-0.5").is_err());
+    }
+
+    #[test]
+    fn grids_parse_and_reject() {
+        assert_eq!(parse_epsilons("1e-7, 2e-7,4e-7").unwrap().0, vec![1e-7, 2e-7, 4e-7]);
+        assert!(parse_epsilons("").unwrap_err().contains("empty list"));
+        assert!(parse_epsilons("1e-7,,2e-7").unwrap_err().contains("item 2 of the list is empty"));
+        assert!(parse_epsilons("1e-7,x").unwrap_err().contains("item 2 ('x')"));
+        for bad in ["nan", "-1e-7", "0", "inf"] {
+            assert!(parse_epsilons(bad).unwrap_err().contains("finite number > 0"), "{bad}");
+        }
+        assert!(parse_epsilons("1e-7,1.0e-7").unwrap_err().contains("repeats item 1"));
+        assert_eq!(parse_gammas("0,1").unwrap().0, vec![0.0, 1.0]);
+        assert!(parse_gammas("-1").is_err());
+        assert!(parse_nbetas("0").is_err());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::device::Gpu;
 use crate::exit::Failure;
 
 /// Adapts the models crate's regression data to the estimator's [`DataSource`].
-struct Regression<B: Backend>(RegressionData<B>);
+pub(crate) struct Regression<B: Backend>(RegressionData<B>);
 
 impl<B: Backend> DataSource for Regression<B> {
     type Batch = (Tensor<B, 2>, Tensor<B, 2>);
@@ -87,7 +87,7 @@ struct DiagnosticsReport {
 
 /// The estimator settings from the flags, with the documented defaults. On a GPU the noise is
 /// drawn on the device, so that no d-sized buffer crosses the bus at each step.
-fn estimator_config(args: &EstimateArgs) -> EstimatorConfig {
+pub(crate) fn estimator_config(args: &EstimateArgs) -> EstimatorConfig {
     let burn_in = args.burn_in.unwrap_or(args.steps / 5);
     EstimatorConfig {
         n_chains: args.chains,
@@ -139,16 +139,31 @@ pub(crate) fn run_mlp(args: &EstimateMlpArgs) -> Result<(), Failure> {
     }
 }
 
-fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) -> Result<(), Failure> {
-    let widths = &args.widths.0;
-    // Validate the shape and rank with the theory crate first: its messages name the problem.
-    llc_theory::validate(widths, args.rank.unwrap_or(0))
-        .map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
-    let common = &args.common;
-    let config = estimator_config(common);
-    config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
+/// A teacher network with its data set: the point w* an estimate measures, and what it needs.
+pub(crate) struct Setup<M, B: Backend> {
+    /// The teacher as a module: w*.
+    pub(crate) model: M,
+    /// The noiseless data set y = teacher(x).
+    pub(crate) data: Regression<B>,
+    /// Whether the data set is held in memory (else generated per minibatch).
+    pub(crate) materialized: bool,
+    /// How the estimator obtains L_n(w*).
+    pub(crate) init: InitLoss,
+}
 
-    let teacher = match (args.rank, args.teacher) {
+/// A DLN teacher's [`Setup`], the rank of its product and Aoyagi's λ for that rank.
+pub(crate) type DlnSetup<B> = (Setup<llc_models::Dln<B>, B>, usize, f64);
+
+/// A DLN teacher and its data set, with the teacher's rank and Aoyagi's λ for it. Callers validate
+/// the widths and the rank with `llc_theory::validate` first, whose messages name the problem.
+pub(crate) fn dln_setup<B: AutodiffBackend>(
+    widths: &[usize],
+    rank: Option<usize>,
+    teacher: TeacherArg,
+    common: &EstimateArgs,
+    device: &B::Device,
+) -> Result<DlnSetup<B>, Failure> {
+    let teacher = match (rank, teacher) {
         (Some(rank), _) => DlnTeacher::with_rank(widths, rank, common.seed),
         (None, TeacherArg::FullRank) => DlnTeacher::full_rank(widths, common.seed),
         (None, TeacherArg::PaperRandom) => DlnTeacher::random(widths, common.seed),
@@ -157,27 +172,61 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
     let rank = teacher.true_rank();
     let theory = llc_theory::dln_learning_coefficient(widths, rank)
         .map_err(|e| Failure::other(format!("theory failed for the teacher's rank {rank}: {e}")))?;
-
     let inputs = SyntheticInputs::new(common.seed.wrapping_add(1), common.n, widths[0])
         .map_err(|e| Failure::usage(format!("cannot define the data set: {e}")))?;
     let data = RegressionData::<B>::dln(&teacher, inputs, data_form(common.data), device)
         .map_err(|e| Failure::usage(format!("cannot build the data set: {e}")))?;
-    let materialized = data.is_materialized();
     let model = teacher.to_module::<B>(device);
-    let data = Regression(data);
+    Ok((setup(model, data), rank, theory.lambda()))
+}
+
+/// An MLP teacher (hidden biases N(0, 1)) and its data set.
+pub(crate) fn mlp_setup<B: AutodiffBackend>(
+    widths: &[usize],
+    common: &EstimateArgs,
+    device: &B::Device,
+) -> Result<Setup<llc_models::Mlp<B>, B>, Failure> {
+    let teacher = MlpTeacher::random(widths, common.seed, 1.0)
+        .map_err(|e| Failure::usage(format!("cannot build the teacher: {e}")))?;
+    let inputs = SyntheticInputs::new(common.seed.wrapping_add(1), common.n, widths[0])
+        .map_err(|e| Failure::usage(format!("cannot define the data set: {e}")))?;
+    let data = RegressionData::<B>::mlp(&teacher, inputs, data_form(common.data), device)
+        .map_err(|e| Failure::usage(format!("cannot build the data set: {e}")))?;
+    Ok(setup(teacher.to_module::<B>(device), data))
+}
+
+/// The [`Setup`] of a teacher module and its data.
+fn setup<M, B: Backend>(model: M, data: RegressionData<B>) -> Setup<M, B> {
+    let materialized = data.is_materialized();
     // A noiseless teacher has L_n(w*) = 0 exactly; with data in memory it is also checked.
     let init = if materialized { InitLoss::Compute { chunk: 4096 } } else { InitLoss::Known(0.0) };
+    Setup { model, data: Regression(data), materialized, init }
+}
+
+/// The mean squared error of a DLN on a minibatch.
+pub(crate) fn dln_loss<B: Backend>(m: &llc_models::Dln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)) -> Tensor<B, 1> {
+    mse(m.forward(x.clone()), y.clone())
+}
+
+/// The mean squared error of an MLP on a minibatch.
+pub(crate) fn mlp_loss<B: Backend>(m: &llc_models::Mlp<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)) -> Tensor<B, 1> {
+    mse(m.forward(x.clone()), y.clone())
+}
+
+fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) -> Result<(), Failure> {
+    let widths = &args.widths.0;
+    // Validate the shape and rank with the theory crate first: its messages name the problem.
+    llc_theory::validate(widths, args.rank.unwrap_or(0))
+        .map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
+    let common = &args.common;
+    let config = estimator_config(common);
+    config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
+    let (Setup { model, data, materialized, init }, rank, lambda) =
+        dln_setup::<B>(widths, args.rank, args.teacher, common, device)?;
 
     let estimate = run_with_progress(common, |progress| {
         if args.stack == 1 {
-            return estimate_llc(
-                &model,
-                &data,
-                |m: &llc_models::Dln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone()),
-                &config,
-                init,
-                progress,
-            );
+            return estimate_llc(&model, &data, dln_loss, &config, init, progress);
         }
         let copies = args.stack;
         let stacked = StackedDln::replicate(&model, copies)
@@ -195,7 +244,7 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
         "dln",
         widths.clone(),
         model_params(widths, false),
-        Some((rank, theory.lambda())),
+        Some((rank, lambda)),
         materialized,
         common.device,
         estimate,
@@ -225,17 +274,10 @@ fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) ->
         _ => {}
     }
     config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
-    let teacher = MlpTeacher::random(widths, common.seed, 1.0)
-        .map_err(|e| Failure::usage(format!("cannot build the teacher: {e}")))?;
-    let inputs = SyntheticInputs::new(common.seed.wrapping_add(1), common.n, widths[0])
-        .map_err(|e| Failure::usage(format!("cannot define the data set: {e}")))?;
-    let data = RegressionData::<B>::mlp(&teacher, inputs, data_form(common.data), device)
-        .map_err(|e| Failure::usage(format!("cannot build the data set: {e}")))?;
-    let materialized = data.is_materialized();
+    let Setup { mut model, data, materialized, init } = mlp_setup::<B>(widths, common, device)?;
 
     // The measured point: the teacher, with every hidden neuron rescaled by α if asked (the same
     // function, so the same data and the same true λ), and the preconditioner matched to it.
-    let mut model = teacher.to_module::<B>(device);
     let mut matched: Vec<Vec<f32>> = Vec::new();
     if let Some(alpha) = args.rescale {
         let bad = |e: llc_models::ModelError| Failure::usage(format!("invalid --rescale {alpha}: {e}"));
@@ -259,25 +301,16 @@ fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) ->
         ),
         _ => None,
     };
-    let data = Regression(data);
-    let init = if materialized { InitLoss::Compute { chunk: 4096 } } else { InitLoss::Known(0.0) };
     let estimate = run_with_progress(common, |progress| {
-        estimate_llc_preconditioned(
-            &model,
-            &data,
-            |m: &llc_models::Mlp<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone()),
-            &config,
-            init,
-            preconditioner.as_ref(),
-            progress,
-        )
+        estimate_llc_preconditioned(&model, &data, mlp_loss, &config, init, preconditioner.as_ref(), progress)
     })?;
     let report =
         build_report("mlp", widths.clone(), model_params(widths, true), None, materialized, common.device, estimate);
     emit(&report, common.json)
 }
 
-fn model_params(widths: &[usize], biases: bool) -> usize {
+/// The number of parameters d of a network with these widths (with or without biases).
+pub(crate) fn model_params(widths: &[usize], biases: bool) -> usize {
     widths.windows(2).map(|w| w[0] * w[1] + if biases { w[1] } else { 0 }).sum()
 }
 
@@ -288,30 +321,61 @@ fn run_with_progress(
     run: impl FnOnce(&mut dyn Progress) -> Result<LlcEstimate, llc_estimators::EstimatorError>,
 ) -> Result<LlcEstimate, Failure> {
     let mut progress = Bar::new(args.quiet);
-    run(&mut progress).map_err(|e| match e {
+    run(&mut progress).map_err(estimator_failure)
+}
+
+/// An estimator error as the CLI reports it: a bad configuration is the input's fault.
+pub(crate) fn estimator_failure(e: llc_estimators::EstimatorError) -> Failure {
+    match e {
         llc_estimators::EstimatorError::InvalidConfig(_) => Failure::usage(e.to_string()),
         other => Failure::other(other.to_string()),
-    })
+    }
 }
 
 /// An indicatif bar that stays hidden for the first second.
-struct Bar {
+pub(crate) struct Bar {
     bar: ProgressBar,
     started: Instant,
     shown: bool,
     quiet: bool,
+    /// A bar over several estimates (`llc calibrate`): its length is set once, the estimates'
+    /// start and finish leave it alone, and divergences are left to the caller to report.
+    spanning: bool,
 }
 
 impl Bar {
-    fn new(quiet: bool) -> Self {
-        Self { bar: ProgressBar::hidden(), started: Instant::now(), shown: false, quiet }
+    /// A bar for one estimate.
+    pub(crate) fn new(quiet: bool) -> Self {
+        let bar = ProgressBar::hidden();
+        bar.set_message("sampling");
+        Self { bar, started: Instant::now(), shown: false, quiet, spanning: false }
+    }
+
+    /// A bar over several estimates of `total_steps` chain-steps in all; [`Bar::set_message`] names
+    /// the current one and [`Bar::done`] clears it.
+    pub(crate) fn spanning(quiet: bool, total_steps: u64) -> Self {
+        let bar = Self { spanning: true, ..Self::new(quiet) };
+        bar.bar.set_length(total_steps);
+        bar
+    }
+
+    /// The text before the bar.
+    pub(crate) fn set_message(&self, message: String) {
+        self.bar.set_message(message);
+    }
+
+    /// Clears the bar from the terminal.
+    pub(crate) fn done(&self) {
+        self.bar.finish_and_clear();
     }
 }
 
 impl Progress for Bar {
     fn start(&mut self, total_steps: u64) {
-        self.bar.set_length(total_steps);
-        self.started = Instant::now();
+        if !self.spanning {
+            self.bar.set_length(total_steps);
+            self.started = Instant::now();
+        }
     }
 
     fn advance(&mut self, steps: u64) {
@@ -319,7 +383,7 @@ impl Progress for Bar {
         if !self.shown && !self.quiet && self.started.elapsed() > Duration::from_secs(1) {
             self.shown = true;
             self.bar.set_style(
-                ProgressStyle::with_template("sampling {bar:40} {pos}/{len} chain-steps  {elapsed} elapsed, ETA {eta}")
+                ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} chain-steps  {elapsed} elapsed, ETA {eta}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
@@ -327,11 +391,15 @@ impl Progress for Bar {
     }
 
     fn diverged(&mut self, divergence: &Divergence) {
-        self.bar.suspend(|| eprintln!("warning: {divergence}; the other chains go on"));
+        if !self.spanning {
+            self.bar.suspend(|| eprintln!("warning: {divergence}; the other chains go on"));
+        }
     }
 
     fn finish(&mut self) {
-        self.bar.finish_and_clear();
+        if !self.spanning {
+            self.bar.finish_and_clear();
+        }
     }
 }
 

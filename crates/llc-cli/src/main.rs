@@ -5,6 +5,7 @@
 //! $ llc theory dln --widths 5,3,5 --rank 1 --json
 //! $ llc estimate dln --widths 20,30,25,10
 //! $ llc estimate mlp --widths 10,20,20,10 --json
+//! $ llc calibrate dln --widths 20,30,25,10
 //! ```
 //!
 //! Every problem with the user's input is reported as one line on stderr that names it, with exit
@@ -14,16 +15,17 @@
 //! to the system's OpenBLAS (`openblas.rs`). Neither is part of the default build.
 
 mod args;
+mod calibrate;
 mod device;
 mod estimate;
 mod exit;
+mod heatmap;
 #[cfg(feature = "blas")]
 mod openblas;
+mod plateau;
 mod theory;
 
 use std::process::ExitCode;
-
-use clap::Parser;
 
 fn main() -> ExitCode {
     // The `blas` build first restarts itself with OpenBLAS's settings in the environment (see
@@ -32,7 +34,7 @@ fn main() -> ExitCode {
     if let Some(status) = openblas::reexec_with_settings() {
         return status;
     }
-    let cli = match args::Cli::try_parse() {
+    let cli = match args::Cli::parse_args() {
         Ok(cli) => cli,
         Err(err) => return exit::report_clap_error(err),
     };
@@ -40,6 +42,8 @@ fn main() -> ExitCode {
         args::Command::Theory(args::TheoryCommand::Dln(dln)) => theory::run_dln(&dln),
         args::Command::Estimate(args::EstimateCommand::Dln(dln)) => estimate::run_dln(&dln),
         args::Command::Estimate(args::EstimateCommand::Mlp(mlp)) => estimate::run_mlp(&mlp),
+        args::Command::Calibrate(args::CalibrateCommand::Dln(dln)) => calibrate::run_dln(&dln),
+        args::Command::Calibrate(args::CalibrateCommand::Mlp(mlp)) => calibrate::run_mlp(&mlp),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
