@@ -143,9 +143,21 @@ pub(crate) struct EstimateArgs {
     #[arg(long, value_name = "B", allow_hyphen_values = true, value_parser = parse_count_or_zero)]
     pub(crate) burn_in: Option<usize>,
 
-    /// Step size ε of w ← w − (ε/2)(nβ∇L_B + γ(w − w*)) + √ε·ξ.
-    #[arg(long, value_name = "E", default_value = "2.5e-7", allow_hyphen_values = true, value_parser = parse_positive)]
-    pub(crate) epsilon: f64,
+    /// Step size ε of w ← w − (ε/2)(nβ∇L_B + γ(w − w*)) + √ε·ξ, or `auto`: each chain adapts its
+    /// own ε during burn-in (starting from 2.5e-7) towards --target-acceptance, then keeps it for
+    /// the draws; the chosen ε is reported per chain.
+    #[arg(long, value_name = "E|auto", default_value = "2.5e-7", allow_hyphen_values = true, value_parser = parse_epsilon)]
+    pub(crate) epsilon: EpsilonArg,
+
+    /// With --epsilon auto: the MALA acceptance probability of the SGLD move to aim for.
+    /// (Default 0.9.)
+    #[arg(long, value_name = "P", allow_hyphen_values = true, value_parser = parse_probability)]
+    pub(crate) target_acceptance: Option<f64>,
+
+    /// A chain whose loss becomes NaN, ∞ or explodes is restarted from w* with ε halved, at most
+    /// this many times (0: it is lost at once); every restart is reported.
+    #[arg(long, value_name = "K", default_value = "5", value_parser = parse_count_or_zero)]
+    pub(crate) max_restarts: usize,
 
     /// Localization γ of the prior (γ/2)‖w − w*‖² around the measured point w*.
     #[arg(long, value_name = "G", default_value = "1", allow_hyphen_values = true, value_parser = parse_non_negative)]
@@ -284,6 +296,18 @@ pub(crate) struct GridArgs {
 /// A parsed grid axis: distinct finite numbers, in the order given.
 #[derive(Debug, Clone)]
 pub(crate) struct GridValues(pub(crate) Vec<f64>);
+
+/// A parsed `--epsilon`: a fixed step or the automatic one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum EpsilonArg {
+    /// Adapt ε per chain during burn-in.
+    Auto,
+    /// This ε for every chain.
+    Fixed(f64),
+}
+
+/// The step every chain starts from with `--epsilon auto` (the fixed default).
+pub(crate) const AUTO_EPSILON_START: f64 = 2.5e-7;
 
 /// `--device` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -496,6 +520,25 @@ fn parse_positive(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Parses `--epsilon`: `auto` or a finite number > 0.
+fn parse_epsilon(text: &str) -> Result<EpsilonArg, String> {
+    if text.trim().eq_ignore_ascii_case("auto") {
+        return Ok(EpsilonArg::Auto);
+    }
+    match text.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(EpsilonArg::Fixed(x)),
+        _ => Err(format!("expected 'auto' or a finite number > 0, got '{text}'")),
+    }
+}
+
+/// Parses a probability strictly between 0 and 1.
+fn parse_probability(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        _ => Err(format!("expected a number strictly between 0 and 1, got '{text}'")),
+    }
+}
+
 /// Parses a finite number ≥ 0.
 fn parse_non_negative(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -554,6 +597,20 @@ mod tests {
         assert_eq!(parse_gammas("0,1").unwrap().0, vec![0.0, 1.0]);
         assert!(parse_gammas("-1").is_err());
         assert!(parse_nbetas("0").is_err());
+    }
+
+    #[test]
+    fn epsilons_and_probabilities_parse_and_reject() {
+        assert_eq!(parse_epsilon("auto"), Ok(EpsilonArg::Auto));
+        assert_eq!(parse_epsilon(" AUTO "), Ok(EpsilonArg::Auto));
+        assert_eq!(parse_epsilon("1e-7"), Ok(EpsilonArg::Fixed(1e-7)));
+        for bad in ["0", "-1e-7", "NaN", "inf", "automatic", ""] {
+            assert!(parse_epsilon(bad).unwrap_err().contains("'auto' or a finite number > 0"), "{bad}");
+        }
+        assert_eq!(parse_probability("0.9"), Ok(0.9));
+        for bad in ["0", "1", "1.5", "-0.1", "NaN", "x"] {
+            assert!(parse_probability(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -125,7 +125,7 @@ struct Grid {
 
 impl Grid {
     fn new(grid: &GridArgs, common: &EstimateArgs) -> Result<Self, Failure> {
-        let base = estimator_config(common);
+        let base = estimator_config(common)?;
         if base.acceptance_every == 0 {
             return Err(Failure::usage(
                 "llc calibrate needs the MALA acceptance of each cell: --acceptance-every must be at least 1",

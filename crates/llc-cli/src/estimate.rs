@@ -8,15 +8,16 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use llc_estimators::{
-    DataSource, Divergence, EstimatorConfig, InitLoss, LlcEstimate, NoisePlacement, Progress, SamplerKind,
-    estimate_llc, estimate_llc_preconditioned, estimate_llc_stacked,
+    DataSource, Divergence, EpsilonAdaptation, EstimatorConfig, InitLoss, LlcEstimate, NoisePlacement, Progress,
+    Restart, SamplerKind, estimate_llc, estimate_llc_preconditioned, estimate_llc_stacked,
 };
 use llc_models::{DataForm, DlnTeacher, MlpTeacher, RegressionData, StackedDln, SyntheticInputs, mse, mse_per_copy};
 use llc_sampler::DiagonalPreconditioner;
 use serde::Serialize;
 
 use crate::args::{
-    DataFormArg, DeviceArg, EstimateArgs, EstimateDlnArgs, EstimateMlpArgs, PreconditionerArg, TeacherArg,
+    AUTO_EPSILON_START, DataFormArg, DeviceArg, EpsilonArg, EstimateArgs, EstimateDlnArgs, EstimateMlpArgs,
+    PreconditionerArg, TeacherArg,
 };
 use crate::device::Cpu;
 #[cfg(feature = "cuda")]
@@ -75,6 +76,10 @@ struct ChainReport {
     mean_acceptance: Option<f64>,
     draws: usize,
     diverged_at_step: Option<usize>,
+    /// The ε of its draws (with --epsilon auto, the one it chose; halved once per restart).
+    epsilon: f64,
+    /// How many times it was restarted from w* after diverging.
+    restarts: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,19 +88,35 @@ struct DiagnosticsReport {
     r_hat: Option<f64>,
     ess: Option<f64>,
     diverged_chains: Vec<Divergence>,
+    /// Recovered divergences: each restart from w* with a halved ε.
+    restarts: Vec<Restart>,
 }
 
 /// The estimator settings from the flags, with the documented defaults. On a GPU the noise is
 /// drawn on the device, so that no d-sized buffer crosses the bus at each step.
-pub(crate) fn estimator_config(args: &EstimateArgs) -> EstimatorConfig {
+///
+/// Flags that only mean something together (--target-acceptance without --epsilon auto) are
+/// refused here; everything else is checked by `EstimatorConfig::validate`.
+pub(crate) fn estimator_config(args: &EstimateArgs) -> Result<EstimatorConfig, Failure> {
+    if args.target_acceptance.is_some() && args.epsilon != EpsilonArg::Auto {
+        return Err(Failure::usage("--target-acceptance only applies with --epsilon auto"));
+    }
+    let target_acceptance = args.target_acceptance.unwrap_or(EpsilonAdaptation::default().target_acceptance);
     let burn_in = args.burn_in.unwrap_or(args.steps / 5);
-    EstimatorConfig {
+    Ok(EstimatorConfig {
         n_chains: args.chains,
         n_steps: args.steps,
         n_burnin: burn_in,
         thinning: 1,
         batch_size: args.batch,
-        epsilon: args.epsilon,
+        epsilon: match args.epsilon {
+            EpsilonArg::Fixed(epsilon) => epsilon,
+            EpsilonArg::Auto => AUTO_EPSILON_START,
+        },
+        epsilon_adaptation: (args.epsilon == EpsilonArg::Auto)
+            .then(|| EpsilonAdaptation { target_acceptance, ..Default::default() }),
+        max_restarts: args.max_restarts,
+        explosion_factor: EstimatorConfig::default().explosion_factor,
         gamma: args.gamma,
         n_beta: args.n_beta,
         sampler: args.sampler.kind(),
@@ -106,7 +127,7 @@ pub(crate) fn estimator_config(args: &EstimateArgs) -> EstimatorConfig {
             DeviceArg::Cpu => NoisePlacement::Host,
             DeviceArg::Cuda => NoisePlacement::Device,
         },
-    }
+    })
 }
 
 fn data_form(arg: DataFormArg) -> DataForm {
@@ -219,7 +240,7 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
     llc_theory::validate(widths, args.rank.unwrap_or(0))
         .map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
     let common = &args.common;
-    let config = estimator_config(common);
+    let config = estimator_config(common)?;
     config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
     let (Setup { model, data, materialized, init }, rank, lambda) =
         dln_setup::<B>(widths, args.rank, args.teacher, common, device)?;
@@ -256,7 +277,7 @@ fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) ->
     let widths = &args.widths.0;
     llc_theory::validate(widths, 0).map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
     let common = &args.common;
-    let mut config = estimator_config(common);
+    let mut config = estimator_config(common)?;
     match (args.preconditioner, config.sampler) {
         (PreconditionerArg::Rmsprop, SamplerKind::Sgld | SamplerKind::RmspropSgld) => {
             config.sampler = SamplerKind::RmspropSgld
@@ -396,6 +417,14 @@ impl Progress for Bar {
         }
     }
 
+    fn restarted(&mut self, restart: &Restart) {
+        // The chain redoes the steps it had taken.
+        self.bar.inc_length(restart.step as u64);
+        if !self.spanning {
+            self.bar.suspend(|| eprintln!("warning: {restart}"));
+        }
+    }
+
     fn finish(&mut self) {
         if !self.spanning {
             self.bar.finish_and_clear();
@@ -437,6 +466,8 @@ fn build_report(
                 mean_acceptance: c.mean_acceptance,
                 draws: c.n_draws,
                 diverged_at_step: c.divergence.as_ref().map(|d| d.step),
+                epsilon: c.epsilon,
+                restarts: c.restarts.len(),
             })
             .collect(),
         n: e.n,
@@ -454,6 +485,7 @@ fn build_report(
             r_hat: e.diagnostics.r_hat,
             ess: e.diagnostics.ess,
             diverged_chains: e.diagnostics.diverged.clone(),
+            restarts: e.diagnostics.restarts.clone(),
         },
         config: e.config,
         widths,
@@ -483,6 +515,27 @@ fn emit(report: &EstimateReport, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The step size line: the fixed ε, or the range the chains chose (and the ε of restarted chains).
+fn step_sizes(r: &EstimateReport) -> String {
+    let finished: Vec<f64> = r.per_chain.iter().filter(|c| c.lambda_hat.is_some()).map(|c| c.epsilon).collect();
+    let (lo, hi) = finished.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &e| (lo.min(e), hi.max(e)));
+    let range = if finished.is_empty() {
+        "none (no chain finished)".to_string()
+    } else if lo == hi {
+        format!("{lo:.3e}")
+    } else {
+        format!("{lo:.3e} … {hi:.3e} (per chain)")
+    };
+    match r.config.epsilon_adaptation {
+        Some(adapt) => format!(
+            "ε = auto: {range}, adapted towards MALA acceptance {} over the first {} burn-in steps",
+            adapt.target_acceptance,
+            r.config.adaptation_steps()
+        ),
+        None => format!("ε = {range}"),
+    }
+}
+
 fn human(r: &EstimateReport) -> String {
     let arrows = r.widths.iter().map(usize::to_string).collect::<Vec<_>>().join(" → ");
     let mut out = String::new();
@@ -510,12 +563,14 @@ fn human(r: &EstimateReport) -> String {
     let d = &r.diagnostics;
     let fmt = |x: Option<f64>, p: usize| x.map_or("n/a".to_string(), |v| format!("{v:.p$}"));
     out.push_str(&format!(
-        "  diagnostics   R̂ = {}, ESS = {}, MALA acceptance = {}, diverged chains = {}\n",
+        "  diagnostics   R̂ = {}, ESS = {}, MALA acceptance = {}, diverged chains = {}, restarts = {}\n",
         fmt(d.r_hat, 3),
         fmt(d.ess, 0),
         fmt(d.acceptance, 3),
-        d.diverged_chains.len()
+        d.diverged_chains.len(),
+        d.restarts.len()
     ));
+    out.push_str(&format!("  step size     {}\n", step_sizes(r)));
     out.push_str(&format!(
         "  {} chains × {} steps in {:.1} s ({:.0} chain-steps/s) on {}, {} data",
         r.config.n_chains,
