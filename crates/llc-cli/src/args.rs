@@ -4,12 +4,16 @@
 //! most the narrowest width?) is checked by the library that owns it, so that the CLI and the
 //! crates reject the same inputs with the same words.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use llc_estimators::{DrawLoss, SamplerKind};
+
+use crate::config;
+use crate::exit::Failure;
 
 /// Local learning coefficients (LLC, λ) of neural networks, from singular learning theory.
 ///
@@ -29,30 +33,71 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Theory(TheoryCommand),
     /// Estimate λ̂ with multi-chain SGLD at a random teacher network (noiseless synthetic data).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = CONFIG_HELP)]
     Estimate(EstimateCommand),
     /// Choose the step size ε: λ̂ over a grid of ε × nβ (or γ), with a stability flag per cell, the
     /// flat region where λ̂ does not depend on ε, and a heat map (docs/calibration.md).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = CONFIG_HELP)]
     Calibrate(CalibrateCommand),
 }
 
+/// How `--config FILE` works, with an example, after the help of `llc estimate` and `llc calibrate`.
+const CONFIG_HELP: &str = "\
+Settings can also come from a TOML file, `--config FILE`: its keys are the long flags without `--`, \
+spelled as on the command line (burn-in, target-acceptance, nbeta), and flags given on the command \
+line override it. For example, `llc estimate dln --config run.toml --seed 4` with run.toml:
+
+    widths = [20, 30, 25, 10]
+    epsilon = \"auto\"        # or a number: 2.5e-7
+    steps = 12000
+    n = 1e5
+    sampler = \"sgld\"
+    seed = 3
+    json = true
+
+A value is the flag's text as a string, or a number, an array for a list, true or false for a switch. \
+Unknown keys, wrong types and bad values are refused, with the line and the key.";
+
+/// Why the command line (with its config file) was not accepted.
+#[derive(Debug)]
+pub(crate) enum ParseError {
+    /// clap's own error, or a help or version request (`exit::report_clap_error` prints it).
+    Clap(clap::Error),
+    /// A problem clap cannot see, such as a bad config file.
+    Refused(Failure),
+}
+
+impl From<clap::Error> for ParseError {
+    fn from(err: clap::Error) -> Self {
+        Self::Clap(err)
+    }
+}
+
 impl Cli {
-    /// Parses the process's arguments. `llc calibrate` shares the flags of `llc estimate` but sets
-    /// ε from its grid, so an explicit `--epsilon` is refused there rather than silently ignored.
-    pub(crate) fn parse_args() -> Result<Self, clap::Error> {
+    /// Parses the process's arguments, with the settings of `--config FILE` (see `config.rs`).
+    pub(crate) fn parse_args() -> Result<Self, ParseError> {
+        Self::parse_from(std::env::args_os().collect(), &config::read_file)
+    }
+
+    /// Parses `argv`, reading a config file with `read`. `llc calibrate` shares the flags of
+    /// `llc estimate` but sets ε from its grid, so an explicit `--epsilon` is refused there rather
+    /// than silently ignored.
+    pub(crate) fn parse_from(argv: Vec<OsString>, read: &config::ReadFile<'_>) -> Result<Self, ParseError> {
+        let argv = config::merge(argv, read)?;
         let mut command = Self::command();
-        let matches = command.try_get_matches_from_mut(std::env::args_os())?;
+        let matches = command.try_get_matches_from_mut(argv)?;
         if let Some(("calibrate", calibrate)) = matches.subcommand()
             && let Some((_, model)) = calibrate.subcommand()
             && model.value_source("epsilon") == Some(ValueSource::CommandLine)
         {
-            return Err(command.error(
-                ErrorKind::ArgumentConflict,
-                "llc calibrate has no --epsilon: it tries every step size of --epsilons",
-            ));
+            return Err(command
+                .error(
+                    ErrorKind::ArgumentConflict,
+                    "llc calibrate has no --epsilon: it tries every step size of --epsilons",
+                )
+                .into());
         }
-        Self::from_arg_matches(&matches)
+        Ok(Self::from_arg_matches(&matches)?)
     }
 }
 
@@ -127,6 +172,15 @@ pub(crate) struct EstimateMlpArgs {
 /// measurements on random DLNs (ε = 2.5e-7, 12,000 steps; docs/estimator-defaults.md).
 #[derive(Debug, Args)]
 pub(crate) struct EstimateArgs {
+    /// Read settings from a TOML file: its keys are the long flags without `--`, spelled as on the
+    /// command line (`burn-in`, `target-acceptance`, `nbeta`); flags given on the command line
+    /// override it. A value is the flag's text as a string, or a number (`steps = 12000`,
+    /// `epsilon = 2.5e-7`, `epsilon = "auto"`), an array for a list (`widths = [20, 30, 25, 10]`)
+    /// and true or false for a switch (`json = true`). Unknown keys, wrong types and bad values
+    /// are refused.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+
     /// Seed of the teacher, the data and every chain.
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
@@ -459,6 +513,9 @@ fn parse_grid(text: &str, example: &str, wanted: &str, valid: fn(f64) -> bool) -
             return Err(format!("item {} of the list is empty; expected a list such as {example}", i + 1));
         }
         let value = match item.parse::<f64>() {
+            Ok(v) if v.is_finite() && valid(v) && outside_f32(v) => {
+                return Err(format!("item {} ('{item}') is {OUTSIDE_F32}", i + 1));
+            }
             Ok(v) if v.is_finite() && valid(v) => v,
             _ => return Err(format!("item {} ('{item}') is not {wanted}", i + 1)),
         };
@@ -512,23 +569,38 @@ fn parse_count_or_zero(text: &str) -> Result<usize, String> {
     }
 }
 
-/// Parses a finite number > 0.
-fn parse_positive(text: &str) -> Result<f64, String> {
+/// The range of magnitudes the chains' f32 arithmetic holds at full precision: a real-valued
+/// setting outside it would overflow to ∞ or vanish to 0 once the chains use it.
+const F32_RANGE: std::ops::RangeInclusive<f64> = (f32::MIN_POSITIVE as f64)..=(f32::MAX as f64);
+
+/// How the parsers name that range.
+const OUTSIDE_F32: &str = "outside the range of f32, in which the chains compute (1.2e-38 to 3.4e38)";
+
+/// Whether a nonzero `x` lies outside [`F32_RANGE`].
+fn outside_f32(x: f64) -> bool {
+    x != 0.0 && !F32_RANGE.contains(&x.abs())
+}
+
+/// Parses a finite number that `valid` accepts (`wanted` says which) and that f32 holds.
+fn parse_real(text: &str, wanted: &str, valid: fn(f64) -> bool) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("expected a finite number > 0, got '{text}'")),
+        Ok(x) if x.is_finite() && valid(x) && outside_f32(x) => Err(format!("'{text}' is {OUTSIDE_F32}")),
+        Ok(x) if x.is_finite() && valid(x) => Ok(x),
+        _ => Err(format!("expected {wanted}, got '{text}'")),
     }
 }
 
-/// Parses `--epsilon`: `auto` or a finite number > 0.
+/// Parses a finite number > 0 within f32's range.
+fn parse_positive(text: &str) -> Result<f64, String> {
+    parse_real(text, "a finite number > 0", |x| x > 0.0)
+}
+
+/// Parses `--epsilon`: `auto` or a finite number > 0 within f32's range.
 fn parse_epsilon(text: &str) -> Result<EpsilonArg, String> {
     if text.trim().eq_ignore_ascii_case("auto") {
         return Ok(EpsilonArg::Auto);
     }
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(EpsilonArg::Fixed(x)),
-        _ => Err(format!("expected 'auto' or a finite number > 0, got '{text}'")),
-    }
+    parse_real(text, "'auto' or a finite number > 0", |x| x > 0.0).map(EpsilonArg::Fixed)
 }
 
 /// Parses a probability strictly between 0 and 1.
@@ -539,12 +611,9 @@ fn parse_probability(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Parses a finite number ≥ 0.
+/// Parses a finite number ≥ 0 within f32's range.
 fn parse_non_negative(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!("expected a finite number ≥ 0, got '{text}'")),
-    }
+    parse_real(text, "a finite number ≥ 0", |x| x >= 0.0)
 }
 
 #[cfg(test)]
@@ -610,6 +679,114 @@ mod tests {
         assert_eq!(parse_probability("0.9"), Ok(0.9));
         for bad in ["0", "1", "1.5", "-0.1", "NaN", "x"] {
             assert!(parse_probability(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reals_outside_f32_are_refused() {
+        for bad in ["1e-320", "1e39", "3.5e38"] {
+            assert!(parse_positive(bad).unwrap_err().contains("outside the range of f32"), "{bad}");
+            assert!(parse_epsilon(bad).unwrap_err().contains("outside the range of f32"), "{bad}");
+            assert!(parse_non_negative(bad).unwrap_err().contains("outside the range of f32"), "{bad}");
+        }
+        assert!(parse_epsilons("1e-7,1e300").unwrap_err().contains("item 2 ('1e300') is outside the range of f32"));
+        assert_eq!(parse_positive("3.4e38"), Ok(3.4e38));
+        assert_eq!(parse_non_negative("0"), Ok(0.0));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// Text that looks like numbers, lists and words, and anything at all.
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof!["[-+0-9.eE, ]{0,16}", "[-+0-9a-zA-Z.,_ ]{0,16}", any::<String>()]
+        }
+
+        /// Positive f64 values across f32's range and beyond it.
+        fn magnitude() -> impl Strategy<Value = f64> {
+            (any::<f64>(), -330i32..330).prop_map(|(m, e)| (m.abs().fract() + 0.5) * 10f64.powi(e))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// (d) The value parsers never panic, and what they accept is what their docs say.
+            #[test]
+            fn counts_accept_exactly_whole_numbers(text in text()) {
+                match parse_count_or_zero(&text) {
+                    Ok(n) => {
+                        let t = text.trim();
+                        let whole = t.parse::<usize>() == Ok(n)
+                            || t.parse::<f64>().is_ok_and(|x| x == n as f64 && x <= 1e15);
+                        prop_assert!(whole, "{:?} gave {}", text, n);
+                        prop_assert_eq!(parse_count(&text).is_ok(), n >= 1);
+                    }
+                    Err(_) => prop_assert!(parse_count(&text).is_err()),
+                }
+                let _ = parse_rank(&text);
+                let _ = parse_probability(&text);
+            }
+
+            #[test]
+            fn every_count_round_trips(n in any::<usize>(), pad in "[ ]{0,2}", m in 1usize..1000, e in 0i32..13) {
+                prop_assert_eq!(parse_count_or_zero(&format!("{pad}{n}{pad}")), Ok(n));
+                prop_assert_eq!(parse_count(&n.to_string()).is_ok(), n >= 1);
+                prop_assert_eq!(parse_rank(&n.to_string()), Ok(n));
+                // Scientific notation for whole numbers up to 1e15.
+                prop_assert_eq!(parse_count(&format!("{m}e{e}")), Ok(m * 10usize.pow(e as u32)));
+            }
+
+            #[test]
+            fn reals_accept_exactly_finite_numbers_in_f32_range(text in text()) {
+                let number = text.trim().parse::<f64>().ok();
+                let usable = |x: f64| x.is_finite() && F32_RANGE.contains(&x.abs());
+                match parse_positive(&text) {
+                    Ok(x) => prop_assert!(number == Some(x) && x > 0.0 && usable(x), "{:?} gave {}", text, x),
+                    Err(_) => prop_assert!(!number.is_some_and(|x| x > 0.0 && usable(x)), "{:?} refused", text),
+                }
+                match parse_non_negative(&text) {
+                    Ok(x) => prop_assert!(number == Some(x) && (x == 0.0 || x > 0.0 && usable(x)), "{:?}", text),
+                    Err(_) => prop_assert!(!number.is_some_and(|x| x == 0.0 || x > 0.0 && usable(x)), "{:?}", text),
+                }
+                match parse_epsilon(&text) {
+                    Ok(EpsilonArg::Auto) => prop_assert!(text.trim().eq_ignore_ascii_case("auto")),
+                    Ok(EpsilonArg::Fixed(x)) => prop_assert_eq!(Ok(x), parse_positive(&text)),
+                    Err(_) => prop_assert!(parse_positive(&text).is_err()),
+                }
+                let _ = parse_epsilons(&text);
+                let _ = parse_gammas(&text);
+                let _ = parse_nbetas(&text);
+            }
+
+            #[test]
+            fn every_real_in_range_round_trips(x in magnitude()) {
+                let usable = F32_RANGE.contains(&x);
+                for text in [x.to_string(), format!("{x:e}"), format!("{x:?}"), format!(" {x:E} ")] {
+                    prop_assert_eq!(parse_positive(&text).ok(), usable.then_some(x), "{}", text);
+                    prop_assert_eq!(parse_epsilon(&text).ok(), usable.then_some(EpsilonArg::Fixed(x)), "{}", text);
+                    let grid = parse_epsilons(&format!("{text},{text}"));
+                    prop_assert!(grid.is_err(), "a repeated item is refused");
+                }
+            }
+
+            #[test]
+            fn widths_accept_exactly_lists_of_integers(text in text()) {
+                match parse_widths(&text) {
+                    Ok(Widths(widths)) => {
+                        let items: Vec<Result<usize, _>> = text.split(',').map(|i| i.trim().parse::<usize>()).collect();
+                        prop_assert_eq!(items.into_iter().collect::<Result<Vec<_>, _>>().ok(), Some(widths));
+                    }
+                    Err(message) => prop_assert!(!message.is_empty()),
+                }
+            }
+
+            #[test]
+            fn every_list_of_widths_round_trips(widths in proptest::collection::vec(any::<usize>(), 1..8), space in "[ ]{0,2}") {
+                let text = widths.iter().map(|w| format!("{space}{w}{space}")).collect::<Vec<_>>().join(",");
+                prop_assert_eq!(parse_widths(&text).map(|w| w.0), Ok(widths));
+            }
         }
     }
 

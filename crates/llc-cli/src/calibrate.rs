@@ -56,6 +56,7 @@ fn run_dln_on<B: AutodiffBackend>(args: &CalibrateDlnArgs, device: &B::Device) -
     llc_theory::validate(widths, args.rank.unwrap_or(0))
         .map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
     let grid = Grid::new(&args.grid, &args.common)?;
+    grid.check_memory(widths, false, &args.common)?;
     let (Setup { model, data, materialized, init }, rank, lambda) =
         dln_setup::<B>(widths, args.rank, args.teacher, &args.common, device)?;
     let out = OutDir::check(&args.grid.out)?;
@@ -69,6 +70,7 @@ fn run_mlp_on<B: AutodiffBackend>(args: &CalibrateMlpArgs, device: &B::Device) -
     let widths = &args.widths.0;
     llc_theory::validate(widths, 0).map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
     let grid = Grid::new(&args.grid, &args.common)?;
+    grid.check_memory(widths, true, &args.common)?;
     let Setup { model, data, materialized, init } = mlp_setup::<B>(widths, &args.common, device)?;
     let out = OutDir::check(&args.grid.out)?;
     let network = Network { model: "mlp", widths: widths.clone(), biases: true, theory: None };
@@ -172,6 +174,14 @@ impl Grid {
             configs.push(line);
         }
         Ok(Self { epsilons, axis, rows, reference, configs })
+    }
+
+    /// Refuses a grid whose cells, all kept, could not fit in the machine's memory.
+    fn check_memory(&self, widths: &[usize], biases: bool, common: &EstimateArgs) -> Result<(), Failure> {
+        let Some(config) = self.configs.first().and_then(|row| row.first()) else {
+            return Ok(());
+        };
+        crate::memory::check(&crate::memory::Run { widths, biases, common, config, copies: 1, estimates: self.cells() })
     }
 
     fn cells(&self) -> usize {

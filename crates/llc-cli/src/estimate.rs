@@ -242,6 +242,24 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
     let common = &args.common;
     let config = estimator_config(common)?;
     config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
+    // What the stacked estimator would refuse, refused before the teacher and the data are built.
+    if args.stack > 1 && config.sampler == SamplerKind::Mala {
+        return Err(Failure::usage("--stack needs an SGLD sampler: MALA runs its chains one at a time"));
+    }
+    if !config.n_chains.is_multiple_of(args.stack) {
+        return Err(Failure::usage(format!(
+            "{} chains cannot be split into groups of {} stacked chains: --chains must be a multiple of --stack",
+            config.n_chains, args.stack
+        )));
+    }
+    crate::memory::check(&crate::memory::Run {
+        widths,
+        biases: false,
+        common,
+        config: &config,
+        copies: args.stack,
+        estimates: 1,
+    })?;
     let (Setup { model, data, materialized, init }, rank, lambda) =
         dln_setup::<B>(widths, args.rank, args.teacher, common, device)?;
 
@@ -295,13 +313,21 @@ fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) ->
         _ => {}
     }
     config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
+    crate::memory::check(&crate::memory::Run {
+        widths,
+        biases: true,
+        common,
+        config: &config,
+        copies: 1,
+        estimates: 1,
+    })?;
     let Setup { mut model, data, materialized, init } = mlp_setup::<B>(widths, common, device)?;
 
     // The measured point: the teacher, with every hidden neuron rescaled by α if asked (the same
     // function, so the same data and the same true λ), and the preconditioner matched to it.
     let mut matched: Vec<Vec<f32>> = Vec::new();
     if let Some(alpha) = args.rescale {
-        let bad = |e: llc_models::ModelError| Failure::usage(format!("invalid --rescale {alpha}: {e}"));
+        let bad = |e: llc_models::ModelError| Failure::usage(format!("invalid --rescale {alpha:?}: {e}"));
         for layer in 0..model.hidden_layers() {
             let alphas = vec![alpha as f32; widths[layer + 1]];
             let factors = model.rescale_preconditioner(layer, &alphas).map_err(bad)?;

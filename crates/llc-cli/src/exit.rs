@@ -28,11 +28,23 @@ impl Failure {
         Self { status: FAILURE, message: message.into() }
     }
 
+    /// The line [`Failure::report`] prints: `error: ` and the message, with any control character
+    /// (a newline in a file name or a config key, say) escaped so that it stays one line.
+    pub(crate) fn line(&self) -> String {
+        format!("error: {}", escape_controls(&self.message))
+    }
+
     /// Prints the one-line report on stderr and returns the exit status.
     pub(crate) fn report(self) -> ExitCode {
-        eprintln!("error: {}", self.message);
+        eprintln!("{}", self.line());
         ExitCode::from(self.status)
     }
+}
+
+/// `text` with every control character written as an escape (`\n`, `\u{1b}`), so that text from
+/// the user (paths, config keys) cannot break a one-line message.
+pub(crate) fn escape_controls(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 /// Prints a clap error the way the rest of the tool reports errors: one line, naming the problem.
@@ -50,7 +62,7 @@ pub(crate) fn report_clap_error(err: clap::Error) -> ExitCode {
             ExitCode::from(USAGE)
         }
         _ => {
-            eprintln!("{}", one_line(&err.to_string()));
+            eprintln!("{}", escape_controls(&one_line(&err.to_string())));
             ExitCode::from(USAGE)
         }
     }
@@ -58,7 +70,7 @@ pub(crate) fn report_clap_error(err: clap::Error) -> ExitCode {
 
 /// Folds clap's multi-line message into its first paragraph on one line, dropping the usage
 /// reminder and tips.
-fn one_line(rendered: &str) -> String {
+pub(crate) fn one_line(rendered: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for line in rendered.lines() {
         let line = line.trim();
@@ -75,7 +87,7 @@ fn one_line(rendered: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{Failure, escape_controls, one_line};
 
     #[test]
     fn folds_clap_messages() {
@@ -86,5 +98,12 @@ mod tests {
         );
         let rendered = "error: unrecognized subcommand 'foo'\n\n  tip: a similar subcommand exists: 'dln'\n\nUsage: llc theory <COMMAND>\n";
         assert_eq!(one_line(rendered), "error: unrecognized subcommand 'foo'");
+    }
+
+    #[test]
+    fn reports_stay_on_one_line() {
+        assert_eq!(escape_controls("a\nb\tc λ '"), "a\\nb\\tc λ '");
+        let failure = Failure::usage("cannot read dir\nname/x: denied\r");
+        assert_eq!(failure.line(), "error: cannot read dir\\nname/x: denied\\r");
     }
 }

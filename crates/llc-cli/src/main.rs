@@ -6,6 +6,7 @@
 //! $ llc estimate dln --widths 20,30,25,10
 //! $ llc estimate mlp --widths 10,20,20,10 --json
 //! $ llc calibrate dln --widths 20,30,25,10
+//! $ llc estimate dln --config run.toml --seed 4
 //! ```
 //!
 //! Every problem with the user's input is reported as one line on stderr that names it, with exit
@@ -16,10 +17,12 @@
 
 mod args;
 mod calibrate;
+mod config;
 mod device;
 mod estimate;
 mod exit;
 mod heatmap;
+mod memory;
 #[cfg(feature = "blas")]
 mod openblas;
 mod plateau;
@@ -36,7 +39,8 @@ fn main() -> ExitCode {
     }
     let cli = match args::Cli::parse_args() {
         Ok(cli) => cli,
-        Err(err) => return exit::report_clap_error(err),
+        Err(args::ParseError::Clap(err)) => return exit::report_clap_error(err),
+        Err(args::ParseError::Refused(failure)) => return failure.report(),
     };
     let outcome = match cli.command {
         args::Command::Theory(args::TheoryCommand::Dln(dln)) => theory::run_dln(&dln),
