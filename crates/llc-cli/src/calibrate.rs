@@ -391,6 +391,7 @@ fn build_report(
                 lambda_hat: c.lambda_hat.unwrap_or(f64::NAN),
                 standard_error: c.standard_error.unwrap_or(0.0),
                 stable: c.stable,
+                acceptance: c.acceptance.unwrap_or(f64::NAN),
             })
             .collect();
         let region = plateau::flat_region(&values);

@@ -11,6 +11,11 @@ use std::ops::Range;
 /// so the discretization error of the step is of the order of the move itself and λ̂ drifts.
 pub(crate) const MIN_ACCEPTANCE: f64 = 0.5;
 
+/// The acceptance a recommended cell should reach: the target of `--epsilon auto`. On the paper's
+/// 12,50,80,8 network an acceptance of 0.86 still overshot λ by 7.7% (docs/estimator-defaults.md),
+/// while the plateau's tolerance is 10%, so the recommendation prefers cells at or above it.
+pub(crate) const RECOMMENDED_ACCEPTANCE: f64 = 0.9;
+
 /// Two neighbouring cells agree when their λ̂ differ by at most this fraction of their mean…
 pub(crate) const RELATIVE_TOLERANCE: f64 = 0.10;
 
@@ -75,6 +80,8 @@ pub(crate) struct CellValue {
     pub(crate) standard_error: f64,
     /// Whether the cell is stable ([`instabilities`] is empty).
     pub(crate) stable: bool,
+    /// The mean MALA acceptance (NaN when not measured).
+    pub(crate) acceptance: f64,
 }
 
 /// Whether two neighbouring cells agree: both stable, and
@@ -110,10 +117,13 @@ pub(crate) fn flat_region(row: &[CellValue]) -> Option<Range<usize>> {
     best
 }
 
-/// The recommended column of a row: the largest ε inside its flat region (the fastest mixing step
-/// that is still on the plateau), or `None` without a flat region.
+/// The recommended column of a row: the largest ε inside its flat region whose acceptance reaches
+/// [`RECOMMENDED_ACCEPTANCE`] (the fastest mixing step that is on the plateau and accepted as often
+/// as `--epsilon auto` aims for); if no cell of the plateau reaches it, the plateau's smallest ε
+/// (its most accurate step). `None` without a flat region.
 pub(crate) fn recommended_column(row: &[CellValue]) -> Option<usize> {
-    flat_region(row).map(|region| region.end - 1)
+    let region = flat_region(row)?;
+    region.clone().rev().find(|&c| row[c].acceptance >= RECOMMENDED_ACCEPTANCE).or(Some(region.start))
 }
 
 /// The row the recommendation is read from: the one whose value is nearest to `target` (by ratio

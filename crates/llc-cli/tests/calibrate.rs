@@ -252,12 +252,12 @@ fn a_run_stopped_midway_leaves_no_files() {
 
 /// A stable cell with λ̂ = `hat` and standard error `se`.
 fn ok(hat: f64, se: f64) -> CellValue {
-    CellValue { lambda_hat: hat, standard_error: se, stable: true }
+    CellValue { lambda_hat: hat, standard_error: se, stable: true, acceptance: 0.95 }
 }
 
 /// An unstable cell.
 fn bad(hat: f64) -> CellValue {
-    CellValue { lambda_hat: hat, standard_error: 0.0, stable: false }
+    CellValue { lambda_hat: hat, standard_error: 0.0, stable: false, acceptance: 0.3 }
 }
 
 #[test]
@@ -320,6 +320,24 @@ fn the_flat_region_is_the_longest_run_of_agreeing_stable_cells() {
     assert_eq!(flat_region(&row), Some(3..5));
     // Every cell unstable: nothing.
     assert_eq!(flat_region(&[bad(100.0), bad(100.0), bad(100.0)]), None);
+}
+
+#[test]
+fn the_recommendation_is_the_largest_plateau_step_that_reaches_the_target_acceptance() {
+    let with = |cell: CellValue, acceptance: f64| CellValue { acceptance, ..cell };
+    // A plateau over columns 1..5 whose acceptance falls with ε: 0.99, 0.97, 0.92, 0.85.
+    let row = [
+        with(ok(80.0, 1.0), 0.999),
+        with(ok(98.0, 1.0), 0.99),
+        with(ok(100.0, 1.0), 0.97),
+        with(ok(101.0, 1.0), 0.92),
+        with(ok(104.0, 1.0), 0.85),
+    ];
+    assert_eq!(flat_region(&row), Some(1..5));
+    assert_eq!(recommended_column(&row), Some(3), "0.92 ≥ 0.9 at column 3; column 4 accepts 0.85");
+    // No plateau cell reaches 0.9: the plateau's smallest ε.
+    let low: Vec<CellValue> = row.iter().map(|c| with(*c, 0.8)).collect();
+    assert_eq!(recommended_column(&low), Some(1));
 }
 
 #[test]
