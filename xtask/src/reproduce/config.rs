@@ -38,6 +38,15 @@ impl<C: DeserializeOwned, S: DeserializeOwned + Clone> SuiteFile<C, S> {
     }
 }
 
+/// Whether the suite file at `path` has a table `[scales.<scale>]` (some scales exist for one
+/// suite only, e.g. the DLN suite's `auto`); a file that is not valid TOML is an error.
+pub(crate) fn has_scale(path: &Path, scale: &str) -> Result<bool, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let table: toml::Table = toml::from_str(&text)
+        .map_err(|e| format!("{}: {}", path.display(), e.to_string().replace('\n', " ").trim().to_owned()))?;
+    Ok(table.get("scales").and_then(|s| s.as_table()).is_some_and(|s| s.contains_key(scale)))
+}
+
 /// The directory of the suite files: `experiments/` at the workspace root.
 pub(crate) fn experiments_dir() -> PathBuf {
     // xtask lives one level below the workspace root.

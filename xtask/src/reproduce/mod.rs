@@ -204,23 +204,58 @@ fn run_on<B: AutodiffBackend>(args: &Args, device: &B::Device, device_name: &str
     }
     let wanted = |s: SuiteArg| args.suite == SuiteArg::All || args.suite == s;
 
-    // Load every config first, so that a typo in any of them fails before hours of work.
-    let dln = dln::DlnSuite::load(&experiments, &args.scale)?;
-    let mala = mala::MalaSuite::load(&experiments, &args.scale)?;
-    let rescaling = rescaling::RescalingSuite::load(&experiments, &args.scale)?;
+    // Load every config first, so that a typo in any of them fails before hours of work. A suite
+    // is loaded when its file has the scale, or when it alone is asked for (then a missing scale is
+    // an error naming the scales it has); some scales exist for one suite only (`dln`'s `auto`).
+    let present = |s: SuiteArg, file: &str| -> Result<bool, String> {
+        Ok(args.suite == s || config::has_scale(&experiments.join(file), &args.scale)?)
+    };
+    let dln = match present(SuiteArg::Dln, "dln.toml")? {
+        true => Some(dln::DlnSuite::load(&experiments, &args.scale)?),
+        false => None,
+    };
+    let mala = match present(SuiteArg::SgldVsMala, "sgld-vs-mala.toml")? {
+        true => Some(mala::MalaSuite::load(&experiments, &args.scale)?),
+        false => None,
+    };
+    let rescaling = match present(SuiteArg::Rescaling, "rescaling.toml")? {
+        true => Some(rescaling::RescalingSuite::load(&experiments, &args.scale)?),
+        false => None,
+    };
+    if dln.is_none() && mala.is_none() && rescaling.is_none() {
+        // None of the files has it: the DLN file's error lists the scales there are.
+        dln::DlnSuite::load(&experiments, &args.scale)?;
+    }
+    let loaded = |s: SuiteArg| match s {
+        SuiteArg::Dln => dln.is_some(),
+        SuiteArg::SgldVsMala => mala.is_some(),
+        SuiteArg::Rescaling => rescaling.is_some(),
+        SuiteArg::All => true,
+    };
+    if !args.quiet {
+        for (s, name) in [
+            (SuiteArg::Dln, dln::DlnSuite::NAME),
+            (SuiteArg::SgldVsMala, mala::MalaSuite::NAME),
+            (SuiteArg::Rescaling, rescaling::RescalingSuite::NAME),
+        ] {
+            if wanted(s) && !loaded(s) {
+                eprintln!("{name}: experiments/{name}.toml has no scale '{}'; skipped", args.scale);
+            }
+        }
+    }
     // Fail early on an unwritable output directory as well.
     std::fs::create_dir_all(&scale_dir).map_err(|e| format!("cannot create {}: {e}", scale_dir.display()))?;
 
     let started = std::time::Instant::now();
     let mut outcomes = Vec::new();
-    if wanted(SuiteArg::Dln) {
-        outcomes.push(drive::<_, B>(&dln, args, &scale_dir, jobs, device)?);
+    if let Some(suite) = dln.as_ref().filter(|_| wanted(SuiteArg::Dln)) {
+        outcomes.push(drive::<_, B>(suite, args, &scale_dir, jobs, device)?);
     }
-    if wanted(SuiteArg::SgldVsMala) {
-        outcomes.push(drive::<_, B>(&mala, args, &scale_dir, jobs, device)?);
+    if let Some(suite) = mala.as_ref().filter(|_| wanted(SuiteArg::SgldVsMala)) {
+        outcomes.push(drive::<_, B>(suite, args, &scale_dir, jobs, device)?);
     }
-    if wanted(SuiteArg::Rescaling) {
-        outcomes.push(drive::<_, B>(&rescaling, args, &scale_dir, jobs, device)?);
+    if let Some(suite) = rescaling.as_ref().filter(|_| wanted(SuiteArg::Rescaling)) {
+        outcomes.push(drive::<_, B>(suite, args, &scale_dir, jobs, device)?);
     }
     let failed: Vec<String> = outcomes.iter().flat_map(|o| o.failed.iter().cloned()).collect();
 
@@ -229,10 +264,13 @@ fn run_on<B: AutodiffBackend>(args: &Args, device: &B::Device, device_name: &str
     let mut reports = Vec::new();
     let mut incomplete = Vec::new();
     for result in [
-        analyze_if_complete(&dln, &scale_dir)?,
-        analyze_if_complete(&mala, &scale_dir)?,
-        analyze_if_complete(&rescaling, &scale_dir)?,
-    ] {
+        dln.as_ref().map(|s| analyze_if_complete(s, &scale_dir)).transpose()?,
+        mala.as_ref().map(|s| analyze_if_complete(s, &scale_dir)).transpose()?,
+        rescaling.as_ref().map(|s| analyze_if_complete(s, &scale_dir)).transpose()?,
+    ]
+    .into_iter()
+    .flatten()
+    {
         match result {
             Completion::Done(report) => reports.push(report),
             Completion::Missing { suite, done, planned } => incomplete.push((suite, done, planned)),
@@ -283,7 +321,7 @@ fn run_on<B: AutodiffBackend>(args: &Args, device: &B::Device, device_name: &str
             (SuiteArg::Rescaling, rescaling::RescalingSuite::NAME),
         ]
         .into_iter()
-        .filter(|(s, _)| wanted(*s))
+        .filter(|(s, _)| wanted(*s) && loaded(*s))
         .map(|(_, name)| name)
         .collect();
         let problems = check_summary(&summary_path, &requested, args.strict);
@@ -566,6 +604,20 @@ mod tests {
         std::fs::write(&path, "{ not json").unwrap();
         assert!(check_summary(&path, &["dln"], false)[0].contains("not valid JSON"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_dln_only_scales_parse_and_the_other_files_lack_them() {
+        let dir = config::experiments_dir();
+        for scale in ["auto", "paper-epsilon"] {
+            let dln = dln::DlnSuite::load(&dir, scale).unwrap();
+            let ids: Vec<String> = dln.plan().iter().map(|s| dln.id(s)).collect();
+            let unique: std::collections::HashSet<&String> = ids.iter().collect();
+            assert!(!ids.is_empty() && unique.len() == ids.len(), "run ids are unique at scale {scale}");
+            assert!(config::has_scale(&dir.join("dln.toml"), scale).unwrap());
+            assert!(!config::has_scale(&dir.join("rescaling.toml"), scale).unwrap());
+        }
+        assert!(config::has_scale(&dir.join("sgld-vs-mala.toml"), "quick").unwrap());
     }
 
     #[test]

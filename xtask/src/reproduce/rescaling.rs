@@ -231,6 +231,11 @@ impl Suite for RescalingSuite {
             thinning: spec.thinning,
             batch_size: spec.batch,
             epsilon: spec.epsilon,
+            // The paper's plain fixed-ε SGLD: a chain that diverges is lost, not restarted with a
+            // smaller ε, since "without P some α diverges" is part of what this suite shows.
+            epsilon_adaptation: None,
+            max_restarts: 0,
+            explosion_factor: None,
             gamma: spec.gamma,
             n_beta: None,
             sampler: SamplerKind::Sgld,

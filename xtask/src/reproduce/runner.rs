@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use burn::tensor::backend::AutodiffBackend;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use llc_estimators::{Divergence, Progress};
+use llc_estimators::{Divergence, Progress, Restart};
 
 use super::Suite;
 use super::records::{Appender, Record, fingerprint};
@@ -56,8 +56,13 @@ pub(crate) fn run_pending<S: Suite, B: AutodiffBackend>(
                     let Some(spec) = pending.get(i) else { break };
                     let id = suite.id(spec);
                     let cost = suite.cost(spec);
-                    let mut progress =
-                        RunProgress { bar: bar.clone(), budget: cost, used: 0, scale: suite.cost_per_step(spec) };
+                    let mut progress = RunProgress {
+                        bar: bar.clone(),
+                        budget: cost,
+                        used: 0,
+                        scale: suite.cost_per_step(spec),
+                        id: id.clone(),
+                    };
                     let outcome = suite.run::<B>(spec, device, &mut progress);
                     // Whatever the run reported, its whole cost is now done.
                     bar.inc(cost.saturating_sub(progress.used));
@@ -95,6 +100,8 @@ pub(crate) struct RunProgress {
     budget: u64,
     used: u64,
     scale: u64,
+    /// The run's id, for its notes.
+    id: String,
 }
 
 impl RunProgress {
@@ -112,6 +119,11 @@ impl Progress for RunProgress {
     }
 
     fn diverged(&mut self, divergence: &Divergence) {
-        self.bar.suspend(|| eprintln!("  note: {divergence}"));
+        self.bar.suspend(|| eprintln!("  note: {}: {divergence}", self.id));
+    }
+
+    fn restarted(&mut self, restart: &Restart) {
+        // The steps it redoes are not counted again: the bar stays within the run's planned cost.
+        self.bar.suspend(|| eprintln!("  note: {}: {restart}", self.id));
     }
 }
