@@ -205,8 +205,6 @@ fn run(args: &Args) -> Result<bool, String> {
         draw_loss: DrawLoss::Minibatch,
         // Set for the backend in `run_point`.
         noise: Default::default(),
-        // The paper's fixed ε, and the default divergence recovery.
-        ..EstimatorConfig::default()
     };
     config.validate(args.n).map_err(|e| e.to_string())?;
     let point = Point { widths: args.widths.clone(), config, n: args.n };

@@ -243,8 +243,6 @@ impl Suite for RescalingSuite {
             acceptance_every: 0,
             draw_loss: DrawLoss::Full,
             noise: crate::device::noise_placement::<B>(),
-            // The paper's fixed ε, and the default divergence recovery.
-            ..EstimatorConfig::default()
         };
         let estimate = estimate_llc_preconditioned(
             &model,
