@@ -116,9 +116,9 @@ pub(crate) enum EstimateCommand {
     Mlp(EstimateMlpArgs),
 }
 
-/// Arguments of `llc estimate dln`.
+/// The deep linear network and its teacher, shared by `llc estimate dln` and `llc calibrate dln`.
 #[derive(Debug, Args)]
-pub(crate) struct EstimateDlnArgs {
+pub(crate) struct DlnNetworkArgs {
     /// Layer widths H_1,…,H_{M+1}, input first (e.g. 20,30,25,10).
     #[arg(long, value_name = "H1,H2,...", value_parser = parse_widths)]
     pub(crate) widths: Widths,
@@ -133,6 +133,13 @@ pub(crate) struct EstimateDlnArgs {
     /// coefficient, which can exceed Aoyagi's global λ; see docs/dln-teachers.md).
     #[arg(long, value_enum, default_value_t = TeacherArg::FullRank, conflicts_with = "rank")]
     pub(crate) teacher: TeacherArg,
+}
+
+/// Arguments of `llc estimate dln`.
+#[derive(Debug, Args)]
+pub(crate) struct EstimateDlnArgs {
+    #[command(flatten)]
+    pub(crate) network: DlnNetworkArgs,
 
     /// Step C chains at a time as one stacked network (a leading chain dimension and batched
     /// matmuls; SGLD samplers only; --chains must be a multiple of C). The chains are the same as
@@ -285,17 +292,8 @@ pub(crate) enum CalibrateCommand {
     mut_arg("json", |a| a.help("Print one JSON object (the content of calibration.json) instead of the table")),
 )]
 pub(crate) struct CalibrateDlnArgs {
-    /// Layer widths H_1,…,H_{M+1}, input first (e.g. 20,30,25,10).
-    #[arg(long, value_name = "H1,H2,...", value_parser = parse_widths)]
-    pub(crate) widths: Widths,
-
-    /// Cut the teacher's first layer to rank r, so that its product has rank exactly r.
-    #[arg(long, value_name = "R", allow_hyphen_values = true, value_parser = parse_rank)]
-    pub(crate) rank: Option<usize>,
-
-    /// The teacher when --rank is not given (as in `llc estimate dln`).
-    #[arg(long, value_enum, default_value_t = TeacherArg::FullRank, conflicts_with = "rank")]
-    pub(crate) teacher: TeacherArg,
+    #[command(flatten)]
+    pub(crate) network: DlnNetworkArgs,
 
     #[command(flatten)]
     pub(crate) grid: GridArgs,

@@ -52,13 +52,13 @@ pub(crate) fn run_mlp(args: &CalibrateMlpArgs) -> Result<(), Failure> {
 }
 
 fn run_dln_on<B: AutodiffBackend>(args: &CalibrateDlnArgs, device: &B::Device) -> Result<(), Failure> {
-    let widths = &args.widths.0;
-    llc_theory::validate(widths, args.rank.unwrap_or(0))
+    let widths = &args.network.widths.0;
+    llc_theory::validate(widths, args.network.rank.unwrap_or(0))
         .map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
     let grid = Grid::new(&args.grid, &args.common)?;
     grid.check_memory(widths, false, &args.common)?;
     let (Setup { model, data, materialized, init }, rank, lambda) =
-        dln_setup::<B>(widths, args.rank, args.teacher, &args.common, device)?;
+        dln_setup::<B>(widths, args.network.rank, args.network.teacher, &args.common, device)?;
     let out = OutDir::check(&args.grid.out)?;
     let network = Network { model: "dln", widths: widths.clone(), biases: false, theory: Some((rank, lambda)) };
     let run =

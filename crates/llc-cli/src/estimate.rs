@@ -235,9 +235,9 @@ pub(crate) fn mlp_loss<B: Backend>(m: &llc_models::Mlp<B>, (x, y): &(Tensor<B, 2
 }
 
 fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) -> Result<(), Failure> {
-    let widths = &args.widths.0;
+    let widths = &args.network.widths.0;
     // Validate the shape and rank with the theory crate first: its messages name the problem.
-    llc_theory::validate(widths, args.rank.unwrap_or(0))
+    llc_theory::validate(widths, args.network.rank.unwrap_or(0))
         .map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
     let common = &args.common;
     let config = estimator_config(common)?;
@@ -261,7 +261,7 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
         estimates: 1,
     })?;
     let (Setup { model, data, materialized, init }, rank, lambda) =
-        dln_setup::<B>(widths, args.rank, args.teacher, common, device)?;
+        dln_setup::<B>(widths, args.network.rank, args.network.teacher, common, device)?;
 
     let estimate = run_with_progress(common, |progress| {
         if args.stack == 1 {

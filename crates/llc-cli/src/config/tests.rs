@@ -103,7 +103,7 @@ fn a_file_gives_the_settings_of_its_flags() {
 fn the_command_line_overrides_the_file() {
     let file = b"widths = [5, 3, 5]\nseed = 3\nsteps = 500\n";
     let args = dln(parse_with(&["estimate", "dln", "--config", FILE, "--seed", "4", "--widths", "6,2,6"], file));
-    assert_eq!((args.common.seed, args.common.steps, args.widths.0), (4, 500, vec![6, 2, 6]));
+    assert_eq!((args.common.seed, args.common.steps, args.network.widths.0), (4, 500, vec![6, 2, 6]));
     // Strings are the flags' text, numbers may be floats.
     let file = b"widths = \"5,3,5\"\nn = \"1e4\"\nsteps = 2e3\nepsilon = 1e-6\n";
     let args = dln(parse_with(&["estimate", "dln", "--config", FILE], file));
