@@ -215,6 +215,12 @@ pub(crate) struct EstimateArgs {
     #[arg(long, value_name = "P", allow_hyphen_values = true, value_parser = parse_probability)]
     pub(crate) target_acceptance: Option<f64>,
 
+    /// With --epsilon auto: the largest relative bias of λ̂ the step size may cause, as predicted
+    /// from the curvature and the minibatch gradient noise the chain meets while it adapts; ε is
+    /// capped to keep it (docs/estimator-defaults.md). (Default 0.02.)
+    #[arg(long, value_name = "B", allow_hyphen_values = true, value_parser = parse_positive)]
+    pub(crate) max_bias: Option<f64>,
+
     /// A chain whose loss becomes NaN, ∞ or explodes is restarted from w* with ε halved, at most
     /// this many times (0: it is lost at once); every restart is reported.
     #[arg(long, value_name = "K", default_value = "5", value_parser = parse_count_or_zero)]

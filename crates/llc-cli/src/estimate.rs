@@ -80,6 +80,8 @@ struct ChainReport {
     epsilon: f64,
     /// How many times it was restarted from w* after diverging.
     restarts: usize,
+    /// The relative bias of its λ̂ that its step size predicts (SGLD with acceptance measures).
+    predicted_bias: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,18 +92,25 @@ struct DiagnosticsReport {
     diverged_chains: Vec<Divergence>,
     /// Recovered divergences: each restart from w* with a halved ε.
     restarts: Vec<Restart>,
+    /// The mean over chains of their predicted step-size bias.
+    predicted_bias: Option<f64>,
 }
 
 /// The estimator settings from the flags, with the documented defaults. On a GPU the noise is
 /// drawn on the device, so that no d-sized buffer crosses the bus at each step.
 ///
-/// Flags that only mean something together (--target-acceptance without --epsilon auto) are
-/// refused here; everything else is checked by `EstimatorConfig::validate`.
+/// Flags that only mean something together (--target-acceptance or --max-bias without --epsilon
+/// auto) are refused here; everything else is checked by `EstimatorConfig::validate`.
 pub(crate) fn estimator_config(args: &EstimateArgs) -> Result<EstimatorConfig, Failure> {
     if args.target_acceptance.is_some() && args.epsilon != EpsilonArg::Auto {
         return Err(Failure::usage("--target-acceptance only applies with --epsilon auto"));
     }
-    let target_acceptance = args.target_acceptance.unwrap_or(EpsilonAdaptation::default().target_acceptance);
+    if args.max_bias.is_some() && args.epsilon != EpsilonArg::Auto {
+        return Err(Failure::usage("--max-bias only applies with --epsilon auto"));
+    }
+    let default = EpsilonAdaptation::default();
+    let target_acceptance = args.target_acceptance.unwrap_or(default.target_acceptance);
+    let max_bias = args.max_bias.unwrap_or(default.max_bias);
     let burn_in = args.burn_in.unwrap_or(args.steps / 5);
     Ok(EstimatorConfig {
         n_chains: args.chains,
@@ -113,8 +122,11 @@ pub(crate) fn estimator_config(args: &EstimateArgs) -> Result<EstimatorConfig, F
             EpsilonArg::Fixed(epsilon) => epsilon,
             EpsilonArg::Auto => AUTO_EPSILON_START,
         },
-        epsilon_adaptation: (args.epsilon == EpsilonArg::Auto)
-            .then(|| EpsilonAdaptation { target_acceptance, ..Default::default() }),
+        epsilon_adaptation: (args.epsilon == EpsilonArg::Auto).then_some(EpsilonAdaptation {
+            target_acceptance,
+            max_bias,
+            ..default
+        }),
         max_restarts: args.max_restarts,
         explosion_factor: EstimatorConfig::default().explosion_factor,
         gamma: args.gamma,
@@ -494,6 +506,7 @@ fn build_report(
                 diverged_at_step: c.divergence.as_ref().map(|d| d.step),
                 epsilon: c.epsilon,
                 restarts: c.restarts.len(),
+                predicted_bias: c.predicted_bias,
             })
             .collect(),
         n: e.n,
@@ -512,6 +525,7 @@ fn build_report(
             ess: e.diagnostics.ess,
             diverged_chains: e.diagnostics.diverged.clone(),
             restarts: e.diagnostics.restarts.clone(),
+            predicted_bias: e.diagnostics.predicted_bias,
         },
         config: e.config,
         widths,
@@ -554,8 +568,10 @@ fn step_sizes(r: &EstimateReport) -> String {
     };
     match r.config.epsilon_adaptation {
         Some(adapt) => format!(
-            "ε = auto: {range}, adapted towards MALA acceptance {} over the first {} burn-in steps",
+            "ε = auto: {range}, adapted towards MALA acceptance {} with a predicted bias of at most {}% over the \
+             first {} burn-in steps",
             adapt.target_acceptance,
+            adapt.max_bias * 100.0,
             r.config.adaptation_steps()
         ),
         None => format!("ε = {range}"),
@@ -597,6 +613,13 @@ fn human(r: &EstimateReport) -> String {
         d.restarts.len()
     ));
     out.push_str(&format!("  step size     {}\n", step_sizes(r)));
+    if let Some(bias) = d.predicted_bias {
+        out.push_str(&format!(
+            "  step bias     {:+.1}% of λ̂ predicted from the curvature and gradient noise along the draws{}\n",
+            100.0 * bias,
+            if bias > 0.05 { " (large: a smaller ε, or --epsilon auto, would be more accurate)" } else { "" }
+        ));
+    }
     out.push_str(&format!(
         "  {} chains × {} steps in {:.1} s ({:.0} chain-steps/s) on {}, {} data",
         r.config.n_chains,

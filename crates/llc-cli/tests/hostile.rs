@@ -123,6 +123,8 @@ fn cases() -> Vec<Case> {
         case(dln(&["--stack", "2", "--sampler", "mala"]), "--stack needs an SGLD sampler"),
         case(dln(&["--target-acceptance", "0.8"]), "--target-acceptance only applies with --epsilon auto"),
         case(dln(&["--epsilon", "auto", "--target-acceptance", "1.5"]), "strictly between 0 and 1, got '1.5'"),
+        case(dln(&["--max-bias", "0.05"]), "--max-bias only applies with --epsilon auto"),
+        case(dln(&["--epsilon", "auto", "--max-bias", "0"]), "expected a finite number > 0, got '0'"),
         case(dln(&["--epsilon", "auto", "--sampler", "mala"]), "give MALA a fixed epsilon"),
         case(dln(&["--epsilon", "auto"]), "use a longer burn-in"),
         case(mlp(&["--preconditioner", "rmsprop", "--sampler", "mala"]), "cannot be used with --sampler mala"),

@@ -31,7 +31,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::adapt::DualAveraging;
+use crate::adapt::StepSizeAdaptation;
 use crate::diagnostics::{effective_sample_size, mean_and_std, split_r_hat};
 use crate::{DataSource, DrawLoss, EstimatorConfig, EstimatorError, FULL_DRAW_LOSS_CHUNK, NoisePlacement, SamplerKind};
 
@@ -104,6 +104,14 @@ pub struct ChainResult {
     /// Every restart of this chain, in order.
     #[serde(default)]
     pub restarts: Vec<Restart>,
+    /// SGLD: the relative bias of its λ̂ that its step size predicts, from the curvature and the
+    /// minibatch gradient noise measured along its draws:
+    /// (mean Δᵀ(∇U(w') − ∇U(w)) + ε·(nβ)²·mean tr(P·Σ_B))/(8·λ̂) (see
+    /// [`EpsilonAdaptation`](crate::EpsilonAdaptation) for the derivation). A first-order
+    /// prediction: positive, and too small once it passes about 10%. `None` without acceptance
+    /// measures after burn-in, for MALA, or when the chain diverged or its λ̂ is not positive.
+    #[serde(default)]
+    pub predicted_bias: Option<f64>,
     /// The kept draws' losses, in order (for SGLD the minibatch losses, or the full-data losses
     /// with [`DrawLoss::Full`]; for MALA the full-data losses).
     pub loss_trace: Vec<f64>,
@@ -124,6 +132,9 @@ pub struct Diagnostics {
     /// Every restart of every chain (recovered divergences).
     #[serde(default)]
     pub restarts: Vec<Restart>,
+    /// The mean over finished chains of their `predicted_bias` (SGLD with acceptance measures).
+    #[serde(default)]
+    pub predicted_bias: Option<f64>,
 }
 
 /// The result of an estimate.
@@ -449,8 +460,11 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
         let full_draws = config.draw_loss == DrawLoss::Full;
         let adapt_steps = config.adaptation_steps();
         let mut batch_rngs: Vec<ChaCha8Rng> = (0..copies).map(|c| batch_stream(config.seed, first_chain + c)).collect();
+        let mut noise_rngs: Vec<ChaCha8Rng> =
+            (0..copies).map(|c| noise_batch_stream(config.seed, first_chain + c)).collect();
         let mut indices = vec![0usize; copies * config.batch_size];
-        let mut runs: Vec<ChainRun> = (0..copies).map(|_| ChainRun::new(config, config.epsilon)).collect();
+        let mut runs: Vec<ChainRun> =
+            (0..copies).map(|_| ChainRun::new(config, config.epsilon, self.n_beta, self.init_loss)).collect();
         let mut since_report = 0u64;
         loop {
             let running: Vec<usize> = (0..copies).filter(|&c| runs[c].is_running(config.n_steps)).collect();
@@ -495,7 +509,8 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
                         chains.set_epsilon(c, restart.epsilon_after).map_err(refused)?;
                         let mut restarts = std::mem::take(&mut run.restarts);
                         restarts.push(restart);
-                        *run = ChainRun { restarts, ..ChainRun::new(config, before / 2.0) };
+                        *run =
+                            ChainRun { restarts, ..ChainRun::new(config, before / 2.0, self.n_beta, self.init_loss) };
                     } else {
                         let d = Divergence { chain_idx, step, loss: format!("{value}") };
                         progress.diverged(&d);
@@ -516,20 +531,50 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
                     && let Some(a) = measured
                 {
                     run.acceptance.push(a);
+                    if let Some(q) = report.move_curvature.as_ref().map(|q| q[c]).filter(|q| q.is_finite()) {
+                        run.bias.curvature.push(q);
+                    }
                 }
                 if let Some(adapter) = run.adapter.as_mut() {
                     if let Some(a) = measured.filter(|_| step <= adapt_steps) {
-                        chains.set_epsilon(c, adapter.update(a)).map_err(refused)?;
+                        let curvature = report.move_curvature.as_ref().map_or(f64::NAN, |q| q[c]);
+                        let next = adapter.update(a, curvature, chains.epsilon(c), report.losses[c]);
+                        chains.set_epsilon(c, next).map_err(refused)?;
                     }
                     if step == adapt_steps {
-                        // Adaptation ends: the chain keeps the averaged step from here on.
-                        chains.set_epsilon(c, adapter.averaged()).map_err(refused)?;
+                        // Adaptation ends: the chain keeps the averaged, capped step from here on.
+                        chains.set_epsilon(c, adapter.chosen()).map_err(refused)?;
                         run.adapter = None;
                     }
                 }
                 if step == config.n_steps {
                     run.epsilon = chains.epsilon(c);
                     chains.freeze(c);
+                }
+            }
+            // Gradient-noise measures at the chains' new points (for the adaptation's cap, and for
+            // the predicted bias of the draws), each from two minibatches of a stream of their own,
+            // so that measuring leaves the chains' own minibatches as they would be without it.
+            let noisy: Vec<usize> =
+                running.iter().copied().filter(|&c| runs[c].measures_noise(config, adapt_steps)).collect();
+            if !noisy.is_empty() {
+                let mut draw = || {
+                    for &c in &noisy {
+                        let block = &mut indices[c * config.batch_size..(c + 1) * config.batch_size];
+                        block.iter_mut().for_each(|i| *i = noise_rngs[c].random_range(0..n));
+                    }
+                    self.data.batch(&indices)
+                };
+                let (batch_a, batch_b) = (draw(), draw());
+                let noise = chains.gradient_noise(|m: &M| (self.loss)(m, &batch_a), |m: &M| (self.loss)(m, &batch_b));
+                for &c in &noisy {
+                    let run = &mut runs[c];
+                    if run.step > config.n_burnin && noise.trace[c].is_finite() {
+                        run.bias.noise.push(noise.trace[c]);
+                    }
+                    if let Some(adapter) = run.adapter.as_mut() {
+                        chains.set_epsilon(c, adapter.observe_noise(noise.trace[c], noise.loss[c])).map_err(refused)?;
+                    }
                 }
             }
             if since_report >= 64 {
@@ -543,7 +588,15 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
             .enumerate()
             .map(|(c, run)| {
                 let epsilon = if run.divergence.is_some() { chains.epsilon(c) } else { run.epsilon };
-                self.chain_result(first_chain + c, run.trace, &run.acceptance, run.divergence, epsilon, run.restarts)
+                self.chain_result(
+                    first_chain + c,
+                    run.trace,
+                    &run.acceptance,
+                    run.divergence,
+                    epsilon,
+                    run.restarts,
+                    &run.bias,
+                )
             })
             .collect())
     }
@@ -599,7 +652,15 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
             }
         }
         progress.advance(since_report);
-        Ok(self.chain_result(chain_idx, trace, &acceptance, divergence, config.epsilon, Vec::new()))
+        Ok(self.chain_result(
+            chain_idx,
+            trace,
+            &acceptance,
+            divergence,
+            config.epsilon,
+            Vec::new(),
+            &BiasMeasures::default(),
+        ))
     }
 
     /// One chain's result from its kept draws.
@@ -611,12 +672,15 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
         divergence: Option<Divergence>,
         epsilon: f64,
         restarts: Vec<Restart>,
+        bias: &BiasMeasures,
     ) -> ChainResult {
         let finished = divergence.is_none();
         let mean_draw_loss = finished.then(|| trace.iter().sum::<f64>() / trace.len() as f64);
+        let lambda_hat = mean_draw_loss.map(|mean| self.n_beta * (mean - self.init_loss));
         ChainResult {
             chain_idx,
-            lambda_hat: mean_draw_loss.map(|mean| self.n_beta * (mean - self.init_loss)),
+            lambda_hat,
+            predicted_bias: lambda_hat.and_then(|l| bias.relative(l, epsilon, self.n_beta)),
             mean_draw_loss,
             n_draws: trace.len(),
             mean_acceptance: (!acceptance.is_empty()).then(|| acceptance.iter().sum::<f64>() / acceptance.len() as f64),
@@ -635,7 +699,9 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
         let finished_traces: Vec<Vec<f64>> =
             per_chain.iter().filter(|c| c.divergence.is_none()).map(|c| c.loss_trace.clone()).collect();
         let acceptances: Vec<f64> = per_chain.iter().filter_map(|c| c.mean_acceptance).collect();
+        let biases: Vec<f64> = per_chain.iter().filter_map(|c| c.predicted_bias).collect();
         let diagnostics = Diagnostics {
+            predicted_bias: (!biases.is_empty()).then(|| biases.iter().sum::<f64>() / biases.len() as f64),
             r_hat: split_r_hat(&finished_traces),
             ess: effective_sample_size(&finished_traces),
             mean_acceptance: (!acceptances.is_empty())
@@ -666,22 +732,28 @@ struct ChainRun {
     acceptance: Vec<f64>,
     restarts: Vec<Restart>,
     divergence: Option<Divergence>,
-    adapter: Option<DualAveraging>,
+    adapter: Option<StepSizeAdaptation>,
     /// The ε of its draws, set when it finishes.
     epsilon: f64,
+    /// Its curvature and gradient-noise measures after burn-in.
+    bias: BiasMeasures,
 }
 
 impl ChainRun {
-    /// A chain (re)starting at w* with step size `epsilon`.
-    fn new(config: &EstimatorConfig, epsilon: f64) -> Self {
+    /// A chain (re)starting at w* with step size `epsilon`, for a posterior with inverse
+    /// temperature `n_beta` around an anchor of loss `init_loss`.
+    fn new(config: &EstimatorConfig, epsilon: f64, n_beta: f64, init_loss: f64) -> Self {
         Self {
             step: 0,
             trace: Vec::with_capacity(config.draws_per_chain()),
             acceptance: Vec::new(),
             restarts: Vec::new(),
             divergence: None,
-            adapter: config.epsilon_adaptation.map(|settings| DualAveraging::new(&settings, epsilon)),
+            adapter: config
+                .epsilon_adaptation
+                .map(|settings| StepSizeAdaptation::new(&settings, epsilon, n_beta, init_loss)),
             epsilon,
+            bias: BiasMeasures::default(),
         }
     }
 
@@ -693,6 +765,19 @@ impl ChainRun {
     /// Whether its current step is a kept draw (after burn-in, every `thinning`-th).
     fn keeps_draw(&self, config: &EstimatorConfig) -> bool {
         self.step > config.n_burnin && (self.step - config.n_burnin - 1).is_multiple_of(config.thinning)
+    }
+
+    /// Whether it measures the gradient noise after its current step: for its step-size
+    /// adaptation, or after burn-in at every [`NOISE_PER_ACCEPTANCE`]-th acceptance measure.
+    fn measures_noise(&self, config: &EstimatorConfig, adapt_steps: usize) -> bool {
+        let adapting = self.adapter.is_some()
+            && self.step > 0
+            && self.step < adapt_steps
+            && config.epsilon_adaptation.is_some_and(|a| self.step.is_multiple_of(a.noise_every));
+        let drawing = config.acceptance_every > 0
+            && self.step > config.n_burnin
+            && self.step.is_multiple_of(config.acceptance_every * NOISE_PER_ACCEPTANCE);
+        self.divergence.is_none() && (adapting || drawing)
     }
 
     /// Whether its current step needs the MALA acceptance probability: for the diagnostics after
@@ -708,9 +793,42 @@ impl ChainRun {
     }
 }
 
+/// After burn-in, the gradient noise is measured at every this many acceptance measures (every
+/// 100 steps at the default spacing of 20; each costs two gradients, about 2% of the run).
+const NOISE_PER_ACCEPTANCE: usize = 5;
+
+/// A chain's measures for its predicted bias, over its draws.
+#[derive(Debug, Default)]
+struct BiasMeasures {
+    /// Δᵀ(∇U(w') − ∇U(w)) of its moves where the acceptance was measured.
+    curvature: Vec<f64>,
+    /// tr(P·Σ_B) where the gradient noise was measured.
+    noise: Vec<f64>,
+}
+
+impl BiasMeasures {
+    /// The predicted relative bias of a chain with estimate `lambda_hat` and step `epsilon`:
+    /// (mean curvature + ε·(nβ)²·mean tr(P·Σ_B))/(8·λ̂), the noise term counted once measured.
+    fn relative(&self, lambda_hat: f64, epsilon: f64, n_beta: f64) -> Option<f64> {
+        if self.curvature.is_empty() || !(lambda_hat > 0.0) {
+            return None;
+        }
+        let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
+        let absolute = (mean(&self.curvature) + epsilon * n_beta * n_beta * mean(&self.noise)) / 8.0;
+        Some(absolute / lambda_hat)
+    }
+}
+
 /// The minibatch index stream of one chain: independent of its noise stream.
 fn batch_stream(seed: u64, chain_idx: usize) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_BA7C_0000_0000);
+    rng.set_stream(chain_idx as u64);
+    rng
+}
+
+/// The index stream of one chain's gradient-noise measures: independent of its minibatches.
+fn noise_batch_stream(seed: u64, chain_idx: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0015_E0BA_7C00_0000);
     rng.set_stream(chain_idx as u64);
     rng
 }

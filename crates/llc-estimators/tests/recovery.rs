@@ -103,9 +103,9 @@ fn an_exploding_loss_is_a_divergence_too() {
     assert!(estimate.diagnostics.restarts.is_empty());
 }
 
-/// The automatic step size on the regular model of tests/estimator.rs (λ = d/2 = 6, per-direction
-/// precision k = nβh ≈ 58). Started a factor 30 below and a factor 30 above a reasonable step,
-/// every chain must (a) end with an acceptance probability near the 0.9 target over its draws
+/// Dual averaging alone (the bias cap switched off) on the regular model of tests/estimator.rs
+/// (λ = d/2 = 6, per-direction precision k = nβh ≈ 58). Started a factor 30 below and a factor 30
+/// above a reasonable step, every chain must (a) end with an acceptance probability near the 0.9 target over its draws
 /// (within 0.06: the measured rate over 2,000 draws, every 10th measured, has a standard error
 /// near 0.01, and the adapted ε̄ is a noisy average, see adapt.rs's test), (b) choose about the
 /// same ε from both starts (within a factor 1.6), and (c) record that ε.
@@ -120,7 +120,7 @@ fn the_automatic_step_size_reaches_its_target_from_either_side() {
             n_burnin: 1_000,
             batch_size: 100,
             epsilon: start,
-            epsilon_adaptation: Some(EpsilonAdaptation::default()),
+            epsilon_adaptation: Some(EpsilonAdaptation { max_bias: f64::INFINITY, ..Default::default() }),
             acceptance_every: 10,
             ..Default::default()
         };
@@ -141,6 +141,40 @@ fn the_automatic_step_size_reaches_its_target_from_either_side() {
     assert!(hi / lo < 1.6, "chosen steps {chosen:?}");
 }
 
+/// The bias cap on the same regular model, whose exact λ̂ is known (common/mod.rs; 5.898 with
+/// γ = 1). Dual averaging alone settles where the acceptance is 0.9, ε ≈ 8e-3, and λ̂ is then
+/// 13% too high (measured: 6.690): the Euler step widens each direction's variance by
+/// 1/(1 − εk/4). With the default 2% cap the chains keep ε ≈ 1.2e-3 and λ̂ = 5.999 (+1.7%).
+/// Tolerances: over 4 chains × 16,000 draws the standard error of λ̂ is about 0.04 (0.7%), so
+/// the capped run must lie within 3.5% (the 2% bound plus 2 SE) and the uncapped one above +8%
+/// (8 SE below what it gives).
+#[test]
+fn the_bias_cap_keeps_a_regular_model_accurate_where_the_acceptance_alone_does_not() {
+    let (model, data) = setup();
+    let exact = data.exact_lambda_hat(2000.0 / 2000f64.ln(), 1.0);
+    let run = |max_bias: f64| {
+        let config = EstimatorConfig {
+            n_chains: 4,
+            n_steps: 20_000,
+            n_burnin: 4_000,
+            batch_size: 100,
+            epsilon: 1e-4,
+            epsilon_adaptation: Some(EpsilonAdaptation { max_bias, ..Default::default() }),
+            acceptance_every: 10,
+            ..Default::default()
+        };
+        estimate_llc(&model, &data, mse, &config, InitLoss::Known(0.0), &mut NoProgress).unwrap()
+    };
+    let capped = run(EpsilonAdaptation::default().max_bias);
+    let uncapped = run(f64::INFINITY);
+    let error = |e: &llc_estimators::LlcEstimate| e.lambda_hat / exact - 1.0;
+    assert!(error(&capped).abs() < 0.035, "capped: λ̂ = {} against {exact}", capped.lambda_hat);
+    assert!(error(&uncapped) > 0.08, "uncapped: λ̂ = {} against {exact}", uncapped.lambda_hat);
+    let largest_capped = capped.per_chain.iter().map(|c| c.epsilon).fold(0.0, f64::max);
+    let smallest_uncapped = uncapped.per_chain.iter().map(|c| c.epsilon).fold(f64::INFINITY, f64::min);
+    assert!(largest_capped < smallest_uncapped / 3.0, "{largest_capped:e} vs {smallest_uncapped:e}");
+}
+
 #[test]
 fn bad_adaptation_settings_are_refused() {
     let (model, data) = setup();
@@ -150,6 +184,9 @@ fn bad_adaptation_settings_are_refused() {
         (EpsilonAdaptation { fraction: 0.0, ..Default::default() }, "fraction"),
         (EpsilonAdaptation { every: 0, ..Default::default() }, "every"),
         (EpsilonAdaptation { every: 50, ..Default::default() }, "longer burn-in"),
+        (EpsilonAdaptation { max_bias: 0.0, ..Default::default() }, "max_bias"),
+        (EpsilonAdaptation { max_bias: f64::NAN, ..Default::default() }, "max_bias"),
+        (EpsilonAdaptation { noise_every: 0, ..Default::default() }, "gradient noise"),
     ];
     for (adapt, word) in cases {
         let config = EstimatorConfig { epsilon_adaptation: Some(adapt), ..base() };
@@ -163,4 +200,40 @@ fn bad_adaptation_settings_are_refused() {
     };
     let err = estimate_llc(&model, &data, mse, &mala, InitLoss::Known(0.0), &mut NoProgress).unwrap_err();
     assert!(err.to_string().contains("SGLD samplers"), "{err}");
+}
+
+/// The predicted step-size bias against the real one, on the regular model with a fixed ε. At
+/// ε = 8e-3 the Euler step widens the posterior so that λ̂ is about 13% high (the adaptation
+/// test above measures 6.690 against 5.898 near this ε); the first-order prediction
+/// Σ εk/8 + ε(nβ)²tr(Σ_B)/8 must name that bias within a quarter of it (the exact inflation
+/// 1/(1 − εk/4) exceeds the first order by εk/4 ≈ 12% of itself here, and the Monte Carlo error of
+/// the real bias is about 0.7 points). At ε = 1e-3 it must predict under 3% (first order 1.6%).
+#[test]
+fn the_predicted_bias_names_the_bias_of_a_fixed_step() {
+    let (model, data) = setup();
+    let exact = data.exact_lambda_hat(2000.0 / 2000f64.ln(), 1.0);
+    for epsilon in [8e-3, 1e-3] {
+        let config = EstimatorConfig {
+            n_chains: 4,
+            n_steps: 20_000,
+            n_burnin: 4_000,
+            batch_size: 100,
+            epsilon,
+            acceptance_every: 10,
+            ..Default::default()
+        };
+        let estimate = estimate_llc(&model, &data, mse, &config, InitLoss::Known(0.0), &mut NoProgress).unwrap();
+        let real = estimate.lambda_hat / exact - 1.0;
+        let predicted = estimate.diagnostics.predicted_bias.expect("SGLD with acceptance measures");
+        assert!(estimate.per_chain.iter().all(|c| c.predicted_bias.is_some()));
+        if epsilon > 5e-3 {
+            assert!((predicted / real - 1.0).abs() < 0.25, "ε = {epsilon}: predicted {predicted}, real {real}");
+        } else {
+            assert!(predicted > 0.0 && predicted < 0.03, "ε = {epsilon}: predicted {predicted}, real {real}");
+        }
+    }
+    // MALA has no step bias to predict (its accept/reject step removes it).
+    let mala = EstimatorConfig { sampler: llc_estimators::SamplerKind::Mala, n_steps: 300, n_burnin: 100, ..base() };
+    let estimate = estimate_llc(&model, &data, mse, &mala, InitLoss::Known(0.0), &mut NoProgress).unwrap();
+    assert!(estimate.diagnostics.predicted_bias.is_none());
 }

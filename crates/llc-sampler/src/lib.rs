@@ -58,4 +58,4 @@ pub use error::SamplerError;
 pub use mala::{MalaChain, MalaStepReport};
 pub use noise::{HostNormal, NoiseSource};
 pub use preconditioner::DiagonalPreconditioner;
-pub use sgld::{ChainsStepReport, SgldChain, SgldChains, StepReport};
+pub use sgld::{ChainsStepReport, GradientNoise, SgldChain, SgldChains, StepReport};

@@ -65,6 +65,23 @@ pub struct ChainsStepReport {
     /// When asked for: each chain's MALA acceptance probability of its move (NaN for a chain that
     /// did not move).
     pub mala_acceptance: Option<Vec<f64>>,
+    /// With the acceptance: each chain's Δᵀ(∇U_B(w') − ∇U_B(w)) for its move Δ = w' − w, on the
+    /// step's minibatch. Since the move is mostly its injected noise √(εP)·ξ, this is about
+    /// ε·tr(P·∇²U_B): the curvature the step sees, in units of the step (NaN for a chain that did
+    /// not move).
+    pub move_curvature: Option<Vec<f64>>,
+}
+
+/// What [`SgldChains::gradient_noise`] measured at the chains' current point, chain by chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradientNoise {
+    /// ½·Σᵢ Pᵢ·(g_a,i − g_b,i)², where g_a and g_b are the gradients of two independent minibatch
+    /// losses at the same point and P is the step's current preconditioner (1 for plain SGLD). Since
+    /// E‖g_a − g_b‖² = 2·tr Σ_B for independent minibatches, this is an unbiased estimate of
+    /// tr(P·Σ_B), the minibatch gradient noise that a step feeds into the chain.
+    pub trace: Vec<f64>,
+    /// The mean of the two minibatch losses at the point (an unbiased estimate of L_n(w)).
+    pub loss: Vec<f64>,
 }
 
 /// One SGLD chain: the current module, the anchor w*, preconditioner state and a noise stream.
@@ -126,6 +143,17 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChain<B, M> {
             loss: report.losses[0],
             mala_acceptance: if report.moved[0] { report.mala_acceptance.map(|a| a[0]) } else { None },
         }
+    }
+
+    /// Measures the minibatch gradient noise at the chain's current point from two independent
+    /// minibatch losses (see [`SgldChains::gradient_noise`]); returns (tr(P·Σ_B), loss).
+    pub fn gradient_noise<F, G>(&self, loss_a: F, loss_b: G) -> (f64, f64)
+    where
+        F: Fn(&M) -> Tensor<B, 1>,
+        G: Fn(&M) -> Tensor<B, 1>,
+    {
+        let noise = self.chains.gradient_noise(loss_a, loss_b);
+        (noise.trace[0], noise.loss[0])
     }
 }
 
@@ -402,7 +430,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
         let moved: Vec<bool> = (0..self.copies).map(|c| !self.frozen[c] && losses[c].is_finite()).collect();
         if !moved.iter().any(|&m| m) {
             self.module = Some(module);
-            return ChainsStepReport { losses, moved, mala_acceptance: None };
+            return ChainsStepReport { losses, moved, mala_acceptance: None, move_curvature: None };
         }
         // The chains share no parameters, so the gradient of the sum restricted to chain c's slice
         // is chain c's own gradient; a chain with a non-finite loss gets a non-finite gradient in
@@ -453,13 +481,71 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
             }
         };
         drop(grads);
-        let mala_acceptance = records.map(|records| self.acceptance(&next, &loss, &losses, &moved, records));
+        let measured = records.map(|records| self.acceptance(&next, &loss, &losses, &moved, records));
         self.module = Some(next);
-        ChainsStepReport { losses, moved, mala_acceptance }
+        let (mala_acceptance, move_curvature) = match measured {
+            Some((acceptance, curvature)) => (Some(acceptance), Some(curvature)),
+            None => (None, None),
+        };
+        ChainsStepReport { losses, moved, mala_acceptance, move_curvature }
     }
 
-    /// Per chain, the MH acceptance probability of the move just made (see the module docs).
-    fn acceptance<F>(&self, moved_module: &M, loss: &F, before: &[f64], moved: &[bool], records: Records<B>) -> Vec<f64>
+    /// Measures, per chain, the noise that minibatch gradients add to a step at the current point,
+    /// without moving: `loss_a` and `loss_b` must be the C chains' losses on two *independent*
+    /// minibatches of the same size as the steps' (each returns a `[C]` tensor, like the loss of
+    /// [`step`](Self::step)).
+    ///
+    /// The result's `trace` estimates tr(P·Σ_B), with Σ_B the covariance of the minibatch loss
+    /// gradient ∇L_B(w) and P the preconditioner the next step would use (RMSprop's current G,
+    /// a fixed P, or 1). In a step the gradient noise enters as (εP/2)·nβ·(∇L_B − ∇L_n), so it adds
+    /// ε²(nβ)²·tr(P·Σ_B)/4 to the variance of the move, next to the injected ε·tr P: this is what
+    /// heats a chain beyond the tempered posterior, and what the MALA acceptance probability, taken
+    /// on the step's own minibatch, cannot see. It costs two gradients.
+    pub fn gradient_noise<F, G>(&self, loss_a: F, loss_b: G) -> GradientNoise
+    where
+        F: Fn(&M) -> Tensor<B, 1>,
+        G: Fn(&M) -> Tensor<B, 1>,
+    {
+        let module = self.module();
+        let (tensor_a, tensor_b) = (loss_a(module), loss_b(module));
+        let (losses_a, losses_b) = (host_f64(tensor_a.clone()), host_f64(tensor_b.clone()));
+        assert!(
+            losses_a.len() == self.copies && losses_b.len() == self.copies,
+            "the loss closures must return one loss per chain"
+        );
+        let grads_a = tensor_a.sum().backward();
+        let grads_b = tensor_b.sum().backward();
+        // RMSprop's bias correction 1 − αᵗ as the next step would apply it (t ≥ 1).
+        let corrections: Vec<f64> = match self.config.rmsprop {
+            Some(rms) if rms.variant == RmsPropVariant::BiasCorrected => {
+                self.chain_steps.iter().map(|&t| 1.0 - rms.alpha.powi((t + 1).min(i32::MAX as u64) as i32)).collect()
+            }
+            _ => vec![1.0; self.copies],
+        };
+        let mut visitor = NoiseVisitor::<B> {
+            grads: [&grads_a, &grads_b],
+            state: &self.state,
+            rms: self.config.rmsprop.map(|rms| rms.stabilizer),
+            corrections: &corrections,
+            traces: vec![0.0; self.copies],
+        };
+        module.visit(&mut visitor);
+        GradientNoise {
+            trace: visitor.traces,
+            loss: losses_a.iter().zip(&losses_b).map(|(a, b)| 0.5 * (a + b)).collect(),
+        }
+    }
+
+    /// Per chain, the MH acceptance probability of the move just made (see the module docs) and
+    /// the move's curvature Δᵀ(∇U(w') − ∇U(w)).
+    fn acceptance<F>(
+        &self,
+        moved_module: &M,
+        loss: &F,
+        before: &[f64],
+        moved: &[bool],
+        records: Records<B>,
+    ) -> (Vec<f64>, Vec<f64>)
     where
         F: Fn(&M) -> Tensor<B, 1>,
     {
@@ -467,6 +553,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
         let after = host_f64(loss_tensor.clone());
         let grads = loss_tensor.sum().backward();
         let mut terms = vec![0.0f64; self.copies];
+        let mut curvature = vec![0.0f64; self.copies];
         let rule = Rule {
             n_beta: self.config.n_beta,
             gamma: self.config.gamma,
@@ -476,8 +563,15 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
         };
         match (&records, &self.state) {
             (Records::Host(records), State::Host(params)) => {
-                let mut visitor =
-                    HostReverse::<B> { grads: &grads, params, rule: &rule, records, terms: &mut terms, seen: 0 };
+                let mut visitor = HostReverse::<B> {
+                    grads: &grads,
+                    params,
+                    rule: &rule,
+                    records,
+                    terms: &mut terms,
+                    curvature: &mut curvature,
+                    seen: 0,
+                };
                 moved_module.visit(&mut visitor);
             }
             (Records::Device(records), State::Device(params)) => {
@@ -489,12 +583,13 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
                     copies: self.copies,
                     device: &self.device,
                     terms: &mut terms,
+                    curvature: &mut curvature,
                 };
                 moved_module.visit(&mut visitor);
             }
             _ => unreachable!("the records come from the same state"),
         }
-        (0..self.copies)
+        let acceptance = (0..self.copies)
             .map(|c| {
                 if !moved[c] {
                     return f64::NAN;
@@ -505,7 +600,9 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
                 let log_ratio = self.config.n_beta * (before[c] - after[c]) + terms[c];
                 if log_ratio.is_nan() { 0.0 } else { log_ratio.exp().min(1.0) }
             })
-            .collect()
+            .collect();
+        let curvature = curvature.into_iter().zip(moved).map(|(q, &m)| if m { q } else { f64::NAN }).collect();
+        (acceptance, curvature)
     }
 }
 
@@ -662,6 +759,8 @@ struct HostReverse<'a, B: AutodiffBackend> {
     rule: &'a Rule<'a>,
     records: &'a [HostStart],
     terms: &'a mut [f64],
+    /// Per chain, Σ δ·(g' − g).
+    curvature: &'a mut [f64],
     /// Parameters with state visited so far (the index of the next record).
     seen: usize,
 }
@@ -677,9 +776,10 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for HostReverse<'_, B> {
         let copies = self.terms.len();
         let per_chain = moved.len() / copies;
         let (n_beta, gamma) = (self.rule.n_beta, self.rule.gamma);
-        for (chain, total) in self.terms.iter_mut().enumerate() {
+        for (chain, (total, curvature)) in self.terms.iter_mut().zip(self.curvature.iter_mut()).enumerate() {
             let eps_over_8 = self.rule.epsilons[chain] / 8.0;
             let mut sum = 0.0f64;
+            let mut bend = 0.0f64;
             for i in chain * per_chain..(chain + 1) * per_chain {
                 let (w0, w1, a) = (f64::from(start.w[i]), f64::from(moved[i]), f64::from(state.anchor[i]));
                 let g = f64::from(start.grad_u[i]);
@@ -688,8 +788,10 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for HostReverse<'_, B> {
                 let delta = w1 - w0;
                 sum += 0.5 * delta * (g + g_next) + eps_over_8 * p * (g * g - g_next * g_next)
                     - 0.5 * gamma * delta * (w0 + w1 - 2.0 * a);
+                bend += delta * (g_next - g);
             }
             *total += sum;
+            *curvature += bend;
         }
         self.seen += 1;
     }
@@ -779,6 +881,8 @@ struct DeviceReverse<'a, B: AutodiffBackend> {
     copies: usize,
     device: &'a burn::tensor::Device<Inner<B>>,
     terms: &'a mut [f64],
+    /// Per chain, Σ δ·(g' − g).
+    curvature: &'a mut [f64],
 }
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for DeviceReverse<'_, B> {
@@ -795,6 +899,10 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for DeviceReverse<'_, B> {
         }
         let delta = moved.clone() - start.w.clone();
         let g = start.grad_u.clone();
+        let bend = (delta.clone() * (grad_u_next.clone() - g.clone())).reshape([self.copies, numel / self.copies]);
+        for (total, sum) in self.curvature.iter_mut().zip(host_f64(bend.sum_dim(1).reshape([self.copies]))) {
+            *total += sum;
+        }
         let curvature = g.clone().square() - grad_u_next.clone().square();
         let curvature = match &start.precond {
             None => curvature,
@@ -826,6 +934,52 @@ fn per_chain_scale<I: burn::tensor::backend::Backend>(
     let column: Vec<f32> = factors.iter().map(|&f| f as f32).collect();
     let column = Tensor::<I, 1>::from_data(TensorData::new(column, [copies]), device).reshape([copies, 1]);
     (t.reshape([copies, numel / copies]) * column).reshape([numel])
+}
+
+/// Per chain, ½·Σᵢ Pᵢ·(g_a,i − g_b,i)² over every parameter with sampler state, on the host.
+struct NoiseVisitor<'a, B: AutodiffBackend> {
+    grads: [&'a B::Gradients; 2],
+    state: &'a State<B>,
+    /// RMSprop's stabilizer a, when the preconditioner is RMSprop's G = 1/(√(V/(1 − αᵗ)) + a).
+    rms: Option<f64>,
+    /// Per chain, RMSprop's bias correction (1 without it).
+    corrections: &'a [f64],
+    traces: Vec<f64>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for NoiseVisitor<'_, B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        // The preconditioner's inputs on the host: a fixed P, or RMSprop's running mean square V.
+        let (diagonal, mean_square) = match self.state {
+            State::Host(map) => match map.get(&param.id) {
+                Some(s) => (s.diagonal.clone(), s.mean_square.clone()),
+                None => return,
+            },
+            State::Device(map) => match map.get(&param.id) {
+                Some(s) => (s.diagonal.clone().map(host_vec), s.mean_square.clone().map(host_vec)),
+                None => return,
+            },
+        };
+        let tensor = param.val();
+        let (Some(a), Some(b)) = (tensor.grad(self.grads[0]), tensor.grad(self.grads[1])) else { return };
+        let (a, b) = (host_vec(a), host_vec(b));
+        let copies = self.traces.len();
+        let per_chain = a.len() / copies;
+        for (chain, total) in self.traces.iter_mut().enumerate() {
+            let correction = self.corrections[chain];
+            let mut sum = 0.0f64;
+            for i in chain * per_chain..(chain + 1) * per_chain {
+                let diff = f64::from(a[i]) - f64::from(b[i]);
+                let p = match (self.rms, &mean_square, &diagonal) {
+                    (Some(stabilizer), Some(v), _) => 1.0 / ((f64::from(v[i]) / correction).sqrt() + stabilizer),
+                    (_, _, Some(p)) => f64::from(p[i]),
+                    _ => 1.0,
+                };
+                sum += p * diff * diff;
+            }
+            *total += 0.5 * sum;
+        }
+    }
 }
 
 /// Puts one chain's slice of every parameter back at w* and resets its RMSprop state.

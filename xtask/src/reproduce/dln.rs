@@ -276,6 +276,9 @@ pub(crate) struct DlnOutcome {
     #[serde(default)]
     restarts: Vec<String>,
     acceptance: Option<f64>,
+    /// The relative bias of λ̂ its step size predicts (mean over chains; `Diagnostics::predicted_bias`).
+    #[serde(default)]
+    predicted_bias: Option<f64>,
     r_hat: Option<f64>,
     init_loss: f64,
     /// Full-data loss at the end of SGD (trained point only).
@@ -567,6 +570,7 @@ impl Suite for DlnSuite {
                         restart_count: 0,
                         restarts: Vec::new(),
                         acceptance: None,
+                        predicted_bias: None,
                         r_hat: None,
                         init_loss: f64::NAN,
                         train_loss: Some(outcome.final_loss),
@@ -609,6 +613,7 @@ impl Suite for DlnSuite {
             restart_count: restarts.len(),
             restarts,
             acceptance: estimate.diagnostics.mean_acceptance,
+            predicted_bias: estimate.diagnostics.predicted_bias,
             r_hat: estimate.diagnostics.r_hat,
             init_loss: estimate.init_loss,
             train_loss,
@@ -758,7 +763,8 @@ impl Suite for DlnSuite {
         let limit = self.claims.median_relative_error;
         let mut table = String::from(
             "| size class (d) | point | runs | median (λ̂−λ)/λ | median abs. rel. error | median acceptance | \
-             restarts (recovered) | lost runs | ε of the draws |\n|---|---|---|---|---|---|---|---|---|\n",
+             median predicted step bias | restarts (recovered) | lost runs | ε of the draws |\n\
+             |---|---|---|---|---|---|---|---|---|---|\n",
         );
         let mut screen = Vec::new();
         for &p in &points {
@@ -776,13 +782,15 @@ impl Suite for DlnSuite {
                 let with_restarts = in_class.iter().filter(|r| r.result.restart_count > 0).count();
                 let epsilons = epsilon_range(&in_class);
                 let acceptance: Vec<f64> = in_class.iter().filter_map(|r| r.result.acceptance).collect();
+                let bias: Vec<f64> = in_class.iter().filter_map(|r| r.result.predicted_bias).collect();
                 table.push_str(&format!(
-                    "| {label} | {} | {} | {} | {} | {} | {restarts} (in {with_restarts} runs) | {lost} | {epsilons} |\n",
+                    "| {label} | {} | {} | {} | {} | {} | {} | {restarts} (in {with_restarts} runs) | {lost} | {epsilons} |\n",
                     point_name(p),
                     in_class.len(),
                     med.map_or("–".into(), |m| format!("{:+.1}%", 100.0 * m)),
                     med_abs.map_or("–".into(), |m| format!("{:.1}%", 100.0 * m)),
                     median(&acceptance).map_or("–".into(), |a| format!("{a:.3}")),
+                    median(&bias).map_or("–".into(), |b| format!("{:+.1}%", 100.0 * b)),
                 ));
                 per_class.insert(label.clone(), med_abs.map_or(serde_json::Value::Null, |m| serde_json::json!(m)));
                 holds &= med_abs.is_some_and(|m| m <= limit);

@@ -269,6 +269,7 @@ fn setting() -> impl Strategy<Value = Setting> {
         count("steps", 1..1_000_000),
         count("burn-in", 0..1_000_000),
         real("target-acceptance", 0.01..0.99),
+        real("max-bias", 1e-4..1.0),
         count("max-restarts", 0..20),
         real("gamma", 0.0..1e3),
         real("nbeta", 1e-3..1e7),
