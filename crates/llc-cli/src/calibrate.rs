@@ -14,7 +14,9 @@ use burn::tensor::backend::AutodiffBackend;
 use llc_estimators::{EstimatorConfig, EstimatorError, LlcEstimate, Progress, estimate_llc};
 use serde::Serialize;
 
-use crate::args::{CalibrateDlnArgs, CalibrateMlpArgs, DeviceArg, EstimateArgs, GridArgs};
+use crate::args::{
+    AUTO_EPSILON_START, CalibrateDlnArgs, CalibrateMlpArgs, DeviceArg, EpsilonArg, EstimateArgs, GridArgs,
+};
 use crate::device::Cpu;
 #[cfg(feature = "cuda")]
 use crate::device::Gpu;
@@ -127,7 +129,9 @@ struct Grid {
 
 impl Grid {
     fn new(grid: &GridArgs, common: &EstimateArgs) -> Result<Self, Failure> {
-        let base = estimator_config(common)?;
+        // Every cell has a fixed ε, the grid's: the automatic step size does not apply.
+        let fixed = EstimateArgs { epsilon: Some(EpsilonArg::Fixed(AUTO_EPSILON_START)), ..common.clone() };
+        let base = estimator_config(&fixed)?;
         if base.acceptance_every == 0 {
             return Err(Failure::usage(
                 "llc calibrate needs the MALA acceptance of each cell: --acceptance-every must be at least 1",

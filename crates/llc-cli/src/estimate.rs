@@ -102,11 +102,12 @@ struct DiagnosticsReport {
 /// Flags that only mean something together (--target-acceptance or --max-bias without --epsilon
 /// auto) are refused here; everything else is checked by `EstimatorConfig::validate`.
 pub(crate) fn estimator_config(args: &EstimateArgs) -> Result<EstimatorConfig, Failure> {
-    if args.target_acceptance.is_some() && args.epsilon != EpsilonArg::Auto {
-        return Err(Failure::usage("--target-acceptance only applies with --epsilon auto"));
+    let epsilon = args.epsilon();
+    if args.target_acceptance.is_some() && epsilon != EpsilonArg::Auto {
+        return Err(Failure::usage("--target-acceptance only applies with --epsilon auto, not with a fixed ε"));
     }
-    if args.max_bias.is_some() && args.epsilon != EpsilonArg::Auto {
-        return Err(Failure::usage("--max-bias only applies with --epsilon auto"));
+    if args.max_bias.is_some() && epsilon != EpsilonArg::Auto {
+        return Err(Failure::usage("--max-bias only applies with --epsilon auto, not with a fixed ε"));
     }
     let default = EpsilonAdaptation::default();
     let target_acceptance = args.target_acceptance.unwrap_or(default.target_acceptance);
@@ -118,11 +119,11 @@ pub(crate) fn estimator_config(args: &EstimateArgs) -> Result<EstimatorConfig, F
         n_burnin: burn_in,
         thinning: 1,
         batch_size: args.batch,
-        epsilon: match args.epsilon {
+        epsilon: match epsilon {
             EpsilonArg::Fixed(epsilon) => epsilon,
             EpsilonArg::Auto => AUTO_EPSILON_START,
         },
-        epsilon_adaptation: (args.epsilon == EpsilonArg::Auto).then_some(EpsilonAdaptation {
+        epsilon_adaptation: (epsilon == EpsilonArg::Auto).then_some(EpsilonAdaptation {
             target_acceptance,
             max_bias,
             ..default

@@ -84,7 +84,7 @@ fn stacked_chains_give_the_same_estimate() {
 /// defaults to the minibatch loss; the full-data loss gives a λ̂ of the same size.
 #[test]
 fn the_draw_loss_flag_reaches_the_config() {
-    let base = ["estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "600", "--chains", "1"];
+    let base = ["estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "1000", "--chains", "1"];
     let tail = ["--n", "2000", "--json", "--seed", "3"];
     let minibatch = json(&llc(&[&base[..], &tail[..]].concat()));
     assert_eq!(minibatch["config"]["draw_loss"], "minibatch");
@@ -94,18 +94,39 @@ fn the_draw_loss_flag_reaches_the_config() {
     assert!(b.is_finite() && b > 0.0 && a != b, "minibatch λ̂ = {a}, full λ̂ = {b}");
 }
 
+/// The table names λ̂, Aoyagi's λ, the automatic step size (the default) and its predicted bias.
 #[test]
 fn the_human_report_names_both_lambdas() {
-    let out = llc(&["estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "500", "--chains", "1"]);
+    let out = llc(&["estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "1000", "--chains", "1"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("λ̂ = ") && text.contains("λ = 20 (Aoyagi)"), "{text}");
+    assert!(text.contains("ε = auto: ") && text.contains("step bias"), "{text}");
+}
+
+/// Without --epsilon, the SGLD samplers adapt ε (each chain reports its own) and MALA keeps the
+/// fixed 2.5e-7; a fixed --epsilon turns the adaptation off.
+#[test]
+fn the_step_size_defaults_to_auto_for_sgld_and_to_fixed_for_mala() {
+    let base = ["estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "1000", "--chains", "2"];
+    let tail = ["--n", "2000", "--json", "--seed", "5"];
+    let auto = json(&llc(&[&base[..], &tail[..]].concat()));
+    assert!(auto["config"]["epsilon_adaptation"].is_object(), "{}", auto["config"]);
+    let chosen: Vec<f64> =
+        auto["per_chain"].as_array().unwrap().iter().map(|c| c["epsilon"].as_f64().unwrap()).collect();
+    assert!(chosen.iter().all(|&e| e > 0.0 && e != 2.5e-7) && chosen[0] != chosen[1], "{chosen:?}");
+    let mala = json(&llc(&[&base[..], &["--sampler", "mala"], &tail[..]].concat()));
+    assert!(mala["config"]["epsilon_adaptation"].is_null());
+    assert_eq!(mala["config"]["epsilon"], 2.5e-7);
+    let fixed = json(&llc(&[&base[..], &["--epsilon", "1e-6"], &tail[..]].concat()));
+    assert!(fixed["config"]["epsilon_adaptation"].is_null());
+    assert!(fixed["per_chain"].as_array().unwrap().iter().all(|c| c["epsilon"] == 1e-6));
 }
 
 #[test]
 fn an_mlp_estimate_runs_and_reports_the_bound() {
     let value = json(&llc(&[
-        "estimate", "mlp", "--widths", "3,4,2", "--steps", "400", "--chains", "1", "--n", "1000", "--json",
+        "estimate", "mlp", "--widths", "3,4,2", "--steps", "1000", "--chains", "1", "--n", "1000", "--json",
     ]));
     assert_eq!(value["params"], 3 * 4 + 4 + 4 * 2 + 2);
     assert_eq!(value["regular_lambda"], 13.0);

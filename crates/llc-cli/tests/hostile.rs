@@ -27,14 +27,19 @@ fn build(command: [&str; 2], base: &[[&str; 2]], extra: &[&str]) -> Vec<String> 
 const TINY: [[&str; 2]; 5] =
     [["--widths", "5,3,5"], ["--n", "200"], ["--steps", "100"], ["--batch", "10"], ["--chains", "2"]];
 
+/// TINY with a fixed ε, for `llc estimate`: 100 steps are too few for the automatic step size (the
+/// default), whose refusal would hide the error a case is about. Cases about `--epsilon auto` set
+/// it themselves.
+const TINY_FIXED: [[&str; 2]; 6] = [TINY[0], TINY[1], TINY[2], TINY[3], TINY[4], ["--epsilon", "1e-6"]];
+
 /// A tiny `llc estimate dln` (5→3→5) with `extra`, which validation must refuse.
 fn dln(extra: &[&str]) -> Vec<String> {
-    build(["estimate", "dln"], &TINY, &[extra, &["--quiet"]].concat())
+    build(["estimate", "dln"], &TINY_FIXED, &[extra, &["--quiet"]].concat())
 }
 
 /// The same for `llc estimate mlp`.
 fn mlp(extra: &[&str]) -> Vec<String> {
-    build(["estimate", "mlp"], &TINY, &[extra, &["--quiet"]].concat())
+    build(["estimate", "mlp"], &TINY_FIXED, &[extra, &["--quiet"]].concat())
 }
 
 /// The same for `llc calibrate dln` over a 1 × 1 grid.
@@ -189,7 +194,12 @@ fn cases() -> Vec<Case> {
             "llc.toml: the argument '--rank <R>' cannot be used with",
         ),
         with_config(dln(&CONFIG), "target-acceptance = 0.9\n", "--target-acceptance only applies with --epsilon auto"),
-        with_config(dln(&CONFIG), "epsilon = \"auto\"\nsampler = \"mala\"\n", "give MALA a fixed epsilon"),
+        // (Without TINY_FIXED's --epsilon, which would override the file's.)
+        with_config(
+            build(["estimate", "dln"], &TINY, &[&CONFIG[..], &["--quiet"]].concat()),
+            "epsilon = \"auto\"\nsampler = \"mala\"\n",
+            "give MALA a fixed epsilon",
+        ),
         with_config(
             raw(&["estimate", "dln", "--widths", "5,3,5", "--config", "llc.toml"]),
             "chains = 1e12\n",

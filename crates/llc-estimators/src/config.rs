@@ -299,7 +299,7 @@ impl EstimatorConfig {
             if adapt.every == 0 {
                 return fail("the adaptation must measure the acceptance every 1 or more steps, got 0".into());
             }
-            if !(adapt.max_bias > 0.0) {
+            if adapt.max_bias.is_nan() || adapt.max_bias <= 0.0 {
                 return fail(format!("max_bias must be > 0 (inf for no cap), got {}", adapt.max_bias));
             }
             if adapt.noise_every == 0 {
@@ -309,7 +309,7 @@ impl EstimatorConfig {
             if measures < MIN_ADAPTATION_MEASURES {
                 return fail(format!(
                     "the automatic step size needs at least {MIN_ADAPTATION_MEASURES} acceptance measures during \
-                     burn-in, but {} burn-in steps give {measures}; use a longer burn-in",
+                     burn-in, but {} burn-in steps give {measures}; use a longer burn-in or a fixed ε",
                     self.n_burnin
                 ));
             }

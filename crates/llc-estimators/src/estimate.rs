@@ -20,6 +20,12 @@
 //! moves — but is measured differently: for SGLD it is the mean MALA acceptance *probability* of the
 //! SGLD moves, every `acceptance_every` steps after burn-in; for MALA it is the real acceptance
 //! *rate*, the fraction of proposals after burn-in that were accepted.
+//!
+//! SGLD chains with acceptance measures also report `predicted_bias`, the relative bias of λ̂ that
+//! their step size predicts from the curvature of the measured moves and from the minibatch
+//! gradient noise, measured every fifth acceptance measure on minibatches of a stream of its own
+//! (so the chain's path does not change); see [`EpsilonAdaptation`](crate::EpsilonAdaptation),
+//! whose automatic step size caps the same prediction.
 
 use std::time::Instant;
 
@@ -586,17 +592,11 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
         Ok(runs
             .into_iter()
             .enumerate()
-            .map(|(c, run)| {
-                let epsilon = if run.divergence.is_some() { chains.epsilon(c) } else { run.epsilon };
-                self.chain_result(
-                    first_chain + c,
-                    run.trace,
-                    &run.acceptance,
-                    run.divergence,
-                    epsilon,
-                    run.restarts,
-                    &run.bias,
-                )
+            .map(|(c, mut run)| {
+                if run.divergence.is_some() {
+                    run.epsilon = chains.epsilon(c);
+                }
+                self.chain_result(first_chain + c, run)
             })
             .collect())
     }
@@ -652,28 +652,19 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
             }
         }
         progress.advance(since_report);
-        Ok(self.chain_result(
-            chain_idx,
+        let run = ChainRun {
             trace,
-            &acceptance,
+            acceptance,
             divergence,
-            config.epsilon,
-            Vec::new(),
-            &BiasMeasures::default(),
-        ))
+            ..ChainRun::new(config, config.epsilon, self.n_beta, self.init_loss)
+        };
+        Ok(self.chain_result(chain_idx, run))
     }
 
-    /// One chain's result from its kept draws.
-    fn chain_result(
-        &self,
-        chain_idx: usize,
-        trace: Vec<f64>,
-        acceptance: &[f64],
-        divergence: Option<Divergence>,
-        epsilon: f64,
-        restarts: Vec<Restart>,
-        bias: &BiasMeasures,
-    ) -> ChainResult {
+    /// One chain's result from its bookkeeping: kept draws, acceptance measures, restarts, final
+    /// ε and bias measures.
+    fn chain_result(&self, chain_idx: usize, run: ChainRun) -> ChainResult {
+        let ChainRun { trace, acceptance, restarts, divergence, epsilon, bias, .. } = run;
         let finished = divergence.is_none();
         let mean_draw_loss = finished.then(|| trace.iter().sum::<f64>() / trace.len() as f64);
         let lambda_hat = mean_draw_loss.map(|mean| self.n_beta * (mean - self.init_loss));
@@ -810,7 +801,7 @@ impl BiasMeasures {
     /// The predicted relative bias of a chain with estimate `lambda_hat` and step `epsilon`:
     /// (mean curvature + ε·(nβ)²·mean tr(P·Σ_B))/(8·λ̂), the noise term counted once measured.
     fn relative(&self, lambda_hat: f64, epsilon: f64, n_beta: f64) -> Option<f64> {
-        if self.curvature.is_empty() || !(lambda_hat > 0.0) {
+        if self.curvature.is_empty() || lambda_hat.is_nan() || lambda_hat <= 0.0 {
             return None;
         }
         let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };

@@ -33,6 +33,11 @@
 //! cancellation-free form of [`crate::MalaChain`]. With RMSprop the reverse proposal uses the
 //! forward step's G (an approximation; the exact MALA sampler with a fixed P is
 //! [`crate::MalaChain`]).
+//!
+//! Two more measures serve the step-size bias (see `EpsilonAdaptation` in the estimators crate):
+//! with the acceptance, a step reports its move's curvature Δᵀ(∇U(w') − ∇U(w)) ≈ ε·tr(P·∇²U)
+//! ([`ChainsStepReport::move_curvature`]), and [`SgldChains::gradient_noise`] estimates
+//! tr(P·Σ_B), the minibatch gradient noise at the current point, from two independent minibatches.
 
 use std::collections::HashMap;
 

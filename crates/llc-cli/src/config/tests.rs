@@ -108,7 +108,7 @@ fn the_command_line_overrides_the_file() {
     let file = b"widths = \"5,3,5\"\nn = \"1e4\"\nsteps = 2e3\nepsilon = 1e-6\n";
     let args = dln(parse_with(&["estimate", "dln", "--config", FILE], file));
     assert_eq!((args.common.n, args.common.steps), (10_000, 2_000));
-    assert_eq!(args.common.epsilon, crate::args::EpsilonArg::Fixed(1e-6));
+    assert_eq!(args.common.epsilon, Some(crate::args::EpsilonArg::Fixed(1e-6)));
 }
 
 #[test]
