@@ -47,10 +47,9 @@ impl StepSizeAdaptation {
         self.dual.update(acceptance).min(self.cap.limit())
     }
 
-    /// Takes one gradient-noise measure, tr(P·Σ_B) and the loss at the same point, and returns the
-    /// step to use next.
-    pub(crate) fn observe_noise(&mut self, trace: f64, loss: f64) -> f64 {
-        self.cap.observe_noise(trace, loss);
+    /// Takes one gradient-noise measure, tr(P·Σ_B), and returns the step to use next.
+    pub(crate) fn observe_noise(&mut self, trace: f64) -> f64 {
+        self.cap.observe_noise(trace);
         self.current()
     }
 
@@ -125,9 +124,9 @@ impl BiasCap {
         }
     }
 
-    /// Adds a gradient-noise measure; non-finite values are ignored.
-    fn observe_noise(&mut self, trace: f64, loss: f64) {
-        if trace.is_finite() && loss.is_finite() {
+    /// Adds a gradient-noise measure; a non-finite value is ignored.
+    fn observe_noise(&mut self, trace: f64) {
+        if trace.is_finite() {
             self.noise.push(self.n_beta * self.n_beta * trace.max(0.0) / 8.0);
         }
     }
@@ -261,7 +260,7 @@ mod tests {
         }
         assert!((adapt.cap.limit() / (settings.max_bias * 50.0 / (1e6 / 8.0)) - 1.0).abs() < 1e-9, "step part only");
         for _ in 0..MIN_BIAS_MEASURES {
-            adapt.observe_noise(10.0, 0.6);
+            adapt.observe_noise(10.0);
         }
         assert!((adapt.cap.limit() / expected - 1.0).abs() < 1e-9, "{} vs {expected}", adapt.cap.limit());
         for _ in 0..500 {
@@ -287,7 +286,7 @@ mod tests {
         assert!((before / (0.05 * 2.0) - 1.0).abs() < 1e-9, "{before}");
         adapt.update(0.95, f64::NAN, 1e-7, 2.0);
         adapt.update(0.95, 1.0, 1e-7, f64::INFINITY);
-        adapt.observe_noise(f64::NAN, 1.0);
+        adapt.observe_noise(f64::NAN);
         assert_eq!(adapt.cap.limit(), before, "non-finite measures change nothing");
         for _ in 0..600 {
             adapt.update(0.95, 4e-7 * 8.0, 1e-7, 2.0);

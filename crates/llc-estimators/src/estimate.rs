@@ -579,7 +579,7 @@ impl<'a, D: DataSource, L> Run<'a, D, L> {
                         run.bias.noise.push(noise.trace[c]);
                     }
                     if let Some(adapter) = run.adapter.as_mut() {
-                        chains.set_epsilon(c, adapter.observe_noise(noise.trace[c], noise.loss[c])).map_err(refused)?;
+                        chains.set_epsilon(c, adapter.observe_noise(noise.trace[c])).map_err(refused)?;
                     }
                 }
             }

@@ -39,6 +39,7 @@
 //! ([`ChainsStepReport::move_curvature`]), and [`SgldChains::gradient_noise`] estimates
 //! tr(P·Σ_B), the minibatch gradient noise at the current point, from two independent minibatches.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use burn::module::{AutodiffModule, ModuleMapper, ModuleVisitor, Param, ParamId};
@@ -941,6 +942,9 @@ fn per_chain_scale<I: burn::tensor::backend::Backend>(
     (t.reshape([copies, numel / copies]) * column).reshape([numel])
 }
 
+/// A parameter's state values on the host, borrowed or copied; `None` where it has none.
+type HostValues<'a> = Option<Cow<'a, [f32]>>;
+
 /// Per chain, ½·Σᵢ Pᵢ·(g_a,i − g_b,i)² over every parameter with sampler state, on the host.
 struct NoiseVisitor<'a, B: AutodiffBackend> {
     grads: [&'a B::Gradients; 2],
@@ -954,14 +958,18 @@ struct NoiseVisitor<'a, B: AutodiffBackend> {
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for NoiseVisitor<'_, B> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        // The preconditioner's inputs on the host: a fixed P, or RMSprop's running mean square V.
-        let (diagonal, mean_square) = match self.state {
+        // The preconditioner's inputs on the host: a fixed P, or RMSprop's running mean square V
+        // (borrowed from the host state, copied from the device state).
+        let (diagonal, mean_square): (HostValues<'_>, HostValues<'_>) = match self.state {
             State::Host(map) => match map.get(&param.id) {
-                Some(s) => (s.diagonal.clone(), s.mean_square.clone()),
+                Some(s) => (s.diagonal.as_deref().map(Cow::Borrowed), s.mean_square.as_deref().map(Cow::Borrowed)),
                 None => return,
             },
             State::Device(map) => match map.get(&param.id) {
-                Some(s) => (s.diagonal.clone().map(host_vec), s.mean_square.clone().map(host_vec)),
+                Some(s) => (
+                    s.diagonal.clone().map(|t| Cow::Owned(host_vec(t))),
+                    s.mean_square.clone().map(|t| Cow::Owned(host_vec(t))),
+                ),
                 None => return,
             },
         };
