@@ -365,18 +365,13 @@ pub(crate) enum EpsilonArg {
     Fixed(f64),
 }
 
-/// The step every chain starts from with `--epsilon auto`, and MALA's default step.
+/// The step every chain starts from with `--epsilon auto`.
 pub(crate) const AUTO_EPSILON_START: f64 = 2.5e-7;
 
 impl EstimateArgs {
-    /// `--epsilon` as given, or its default: automatic for the SGLD samplers (measured to within
-    /// 5% of Aoyagi's λ per size class of DLNs from 10³ to 10⁶ parameters,
-    /// docs/estimator-defaults.md), and the fixed 2.5e-7 for MALA, which has no automatic step.
+    /// `--epsilon` as given, or its default: automatic for every sampler (docs/method.md §7).
     pub(crate) fn epsilon(&self) -> EpsilonArg {
-        self.epsilon.unwrap_or(match self.sampler {
-            SamplerArg::Mala => EpsilonArg::Fixed(AUTO_EPSILON_START),
-            _ => EpsilonArg::Auto,
-        })
+        self.epsilon.unwrap_or(EpsilonArg::Auto)
     }
 }
 

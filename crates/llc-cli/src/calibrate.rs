@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
-use llc_estimators::{EstimatorConfig, EstimatorError, LlcEstimate, Progress, estimate_llc};
+use llc_estimators::{Estimator, EstimatorConfig, EstimatorError, LlcEstimate, Progress};
 use serde::Serialize;
 
 use crate::args::{
@@ -63,8 +63,13 @@ fn run_dln_on<B: AutodiffBackend>(args: &CalibrateDlnArgs, device: &B::Device) -
         dln_setup::<B>(widths, args.network.rank, args.network.teacher, &args.common, device)?;
     let out = OutDir::check(&args.grid.out)?;
     let network = Network { model: "dln", widths: widths.clone(), biases: false, theory: Some((rank, lambda)) };
-    let run =
-        grid.run(&args.common, |config, progress| estimate_llc(&model, &data, dln_loss, config, init, progress))?;
+    let run = grid.run(&args.common, |config, progress| {
+        Estimator::new(&model, &data, dln_loss)
+            .with_config(config.clone())
+            .with_init_loss(init)
+            .with_progress(progress)
+            .run()
+    })?;
     finish(&network, &grid, &args.common, materialized, run, &out)
 }
 
@@ -76,8 +81,13 @@ fn run_mlp_on<B: AutodiffBackend>(args: &CalibrateMlpArgs, device: &B::Device) -
     let Setup { model, data, materialized, init } = mlp_setup::<B>(widths, &args.common, device)?;
     let out = OutDir::check(&args.grid.out)?;
     let network = Network { model: "mlp", widths: widths.clone(), biases: true, theory: None };
-    let run =
-        grid.run(&args.common, |config, progress| estimate_llc(&model, &data, mlp_loss, config, init, progress))?;
+    let run = grid.run(&args.common, |config, progress| {
+        Estimator::new(&model, &data, mlp_loss)
+            .with_config(config.clone())
+            .with_init_loss(init)
+            .with_progress(progress)
+            .run()
+    })?;
     finish(&network, &grid, &args.common, materialized, run, &out)
 }
 
@@ -172,7 +182,7 @@ impl Grid {
                         config.gamma = row;
                     }
                 }
-                config.validate(common.n).map_err(estimator_failure)?;
+                config.validate(common.n).map_err(|e| estimator_failure(e.into()))?;
                 line.push(config);
             }
             configs.push(line);

@@ -8,8 +8,8 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use llc_estimators::{
-    DataSource, Divergence, EpsilonAdaptation, EstimatorConfig, InitLoss, LlcEstimate, NoisePlacement, Progress,
-    Restart, SamplerKind, estimate_llc, estimate_llc_preconditioned, estimate_llc_stacked,
+    DataSource, Divergence, EpsilonAdaptation, Estimator, EstimatorConfig, InitLoss, LlcEstimate, NoisePlacement,
+    Progress, Restart, SamplerKind,
 };
 use llc_models::{DataForm, DlnTeacher, MlpTeacher, RegressionData, StackedDln, SyntheticInputs, mse, mse_per_copy};
 use llc_sampler::DiagonalPreconditioner;
@@ -110,7 +110,8 @@ pub(crate) fn estimator_config(args: &EstimateArgs) -> Result<EstimatorConfig, F
         return Err(Failure::usage("--max-bias only applies with --epsilon auto, not with a fixed ε"));
     }
     let default = EpsilonAdaptation::default();
-    let target_acceptance = args.target_acceptance.unwrap_or(default.target_acceptance);
+    let sampler = args.sampler.kind();
+    let target_acceptance = Some(args.target_acceptance.unwrap_or(default.target_for(sampler != SamplerKind::Mala)));
     let max_bias = args.max_bias.unwrap_or(default.max_bias);
     let burn_in = args.burn_in.unwrap_or(args.steps / 5);
     Ok(EstimatorConfig {
@@ -132,7 +133,7 @@ pub(crate) fn estimator_config(args: &EstimateArgs) -> Result<EstimatorConfig, F
         explosion_factor: EstimatorConfig::default().explosion_factor,
         gamma: args.gamma,
         n_beta: args.n_beta,
-        sampler: args.sampler.kind(),
+        sampler,
         seed: args.seed,
         acceptance_every: args.acceptance_every,
         draw_loss: args.draw_loss.kind(),
@@ -254,7 +255,7 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
         .map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
     let common = &args.common;
     let config = estimator_config(common)?;
-    config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
+    config.validate(common.n).map_err(|e| estimator_failure(e.into()))?;
     // What the stacked estimator would refuse, refused before the teacher and the data are built.
     if args.stack > 1 && config.sampler == SamplerKind::Mala {
         return Err(Failure::usage("--stack needs an SGLD sampler: MALA runs its chains one at a time"));
@@ -278,11 +279,14 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
 
     let estimate = run_with_progress(common, |progress| {
         if args.stack == 1 {
-            return estimate_llc(&model, &data, dln_loss, &config, init, progress);
+            return Estimator::new(&model, &data, dln_loss)
+                .with_config(config.clone())
+                .with_init_loss(init)
+                .with_progress(progress)
+                .run();
         }
         let copies = args.stack;
-        let stacked = StackedDln::replicate(&model, copies)
-            .map_err(|e| llc_estimators::EstimatorError::InvalidConfig(format!("--stack {copies}: {e}")))?;
+        let stacked = StackedDln::replicate(&model, copies).map_err(llc_estimators::EstimatorError::model)?;
         // The batch holds the C chains' minibatches one after another: block c is chain c's.
         let stacked_loss = |m: &StackedDln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| {
             let ([rows, width_in], width_out) = (x.dims(), y.dims()[1]);
@@ -290,7 +294,12 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
             let y = y.clone().reshape([copies, rows / copies, width_out]);
             mse_per_copy(m.forward(x), y)
         };
-        estimate_llc_stacked(&stacked, copies, &data, stacked_loss, &config, init, progress)
+        Estimator::new(&stacked, &data, stacked_loss)
+            .with_config(config.clone())
+            .with_stacked_chains(copies)
+            .with_init_loss(init)
+            .with_progress(progress)
+            .run()
     })?;
     let report = build_report(
         "dln",
@@ -325,7 +334,7 @@ fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) ->
         }
         _ => {}
     }
-    config.validate(common.n).map_err(|e| Failure::usage(e.to_string()))?;
+    config.validate(common.n).map_err(|e| estimator_failure(e.into()))?;
     crate::memory::check(&crate::memory::Run {
         widths,
         biases: true,
@@ -362,7 +371,14 @@ fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) ->
         _ => None,
     };
     let estimate = run_with_progress(common, |progress| {
-        estimate_llc_preconditioned(&model, &data, mlp_loss, &config, init, preconditioner.as_ref(), progress)
+        let estimator = Estimator::new(&model, &data, mlp_loss)
+            .with_config(config.clone())
+            .with_init_loss(init)
+            .with_progress(progress);
+        match preconditioner {
+            Some(p) => estimator.with_preconditioner(p).run(),
+            None => estimator.run(),
+        }
     })?;
     let report =
         build_report("mlp", widths.clone(), model_params(widths, true), None, materialized, common.device, estimate);
@@ -387,7 +403,7 @@ fn run_with_progress(
 /// An estimator error as the CLI reports it: a bad configuration is the input's fault.
 pub(crate) fn estimator_failure(e: llc_estimators::EstimatorError) -> Failure {
     match e {
-        llc_estimators::EstimatorError::InvalidConfig(_) => Failure::usage(e.to_string()),
+        e if e.is_input_error() => Failure::usage(e.to_string()),
         other => Failure::other(other.to_string()),
     }
 }
@@ -571,7 +587,7 @@ fn step_sizes(r: &EstimateReport) -> String {
         Some(adapt) => format!(
             "ε = auto: {range}, adapted towards MALA acceptance {} with a predicted bias of at most {}% over the \
              first {} burn-in steps",
-            adapt.target_acceptance,
+            adapt.target_for(r.config.sampler != SamplerKind::Mala),
             adapt.max_bias * 100.0,
             r.config.adaptation_steps()
         ),

@@ -172,7 +172,7 @@ impl DualAveraging {
     /// Starts at ε₀ (which is also the point the iterates shrink towards).
     pub(crate) fn new(settings: &EpsilonAdaptation, epsilon0: f64) -> Self {
         let mu = epsilon0.ln();
-        Self { target: settings.target_acceptance, mu, m: 0, h_bar: 0.0, log_eps_bar: mu, log_eps: mu }
+        Self { target: settings.target_for(true), mu, m: 0, h_bar: 0.0, log_eps_bar: mu, log_eps: mu }
     }
 
     /// Takes one measured acceptance probability and returns the step to use next, ε_m. A NaN
@@ -214,7 +214,7 @@ mod tests {
     /// log ε̄ against α, about 10%, and the average over 300 measures removes most of it.)
     #[test]
     fn it_finds_the_step_that_gives_the_target_acceptance() {
-        let settings = EpsilonAdaptation { target_acceptance: 0.9, ..Default::default() };
+        let settings = EpsilonAdaptation { target_acceptance: Some(0.9), ..Default::default() };
         let scale = 3e-7;
         let answer = scale * (1.0f64 / 0.9).ln();
         for start in [answer / 100.0, answer * 100.0] {

@@ -1,9 +1,9 @@
 //! The estimator's configuration: a serde type validated before any work starts.
 
-use llc_sampler::{MalaConfig, RmsPropConfig, RmsPropVariant, SgldConfig, default_n_beta};
+use llc_sampler::{MalaConfig, NoisePlacement, RmsPropConfig, RmsPropVariant, SgldConfig, default_n_beta};
 use serde::{Deserialize, Serialize};
 
-use crate::EstimatorError;
+use crate::error::ConfigError;
 
 /// Which sampler draws from the localized tempered posterior.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,9 +36,9 @@ impl SamplerKind {
 
 /// Which loss each kept SGLD draw contributes to the mean in λ̂ = nβ·(mean draw loss − L_n(w*)).
 ///
-/// The paper's DLN experiments average the minibatch loss of each step (arXiv 2308.12108 v2, the
-/// DLN runs; method.md §1 and §4), which is free; its rescaling experiment averages the full-data
-/// loss L_n(w_t) at each draw (method.md §6), which removes the minibatch noise from the trace at
+/// The paper's DLN experiments average the minibatch loss of each step (docs/method.md §1 and §4),
+/// which is free; its rescaling experiment averages the full-data loss L_n(w_t) at each draw
+/// (docs/method.md §6), which removes the minibatch noise from the trace at
 /// the cost of a pass over all n samples per kept draw (use `thinning` to keep fewer). Both have
 /// the same expectation, since a minibatch drawn uniformly with replacement gives an unbiased
 /// estimate of L_n(w_t).
@@ -66,101 +66,86 @@ impl DrawLoss {
     }
 }
 
-/// Where each chain's Gaussian noise ξ is drawn (and, with it, where the SGLD update is computed).
-///
-/// On the CPU the host stream is both reproducible (one stream per chain, bit for bit whatever
-/// else runs) and the fastest: the whole update is one fused pass over the parameters. On an
-/// accelerator, copying d values between host and device at every step would dominate the step,
-/// so `Device` draws ξ with the backend's own generator and computes the update with tensor ops
-/// on the device (reproducible only as far as the backend's generator is).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NoisePlacement {
-    /// A per-chain stream on the host (`llc_sampler::NoiseSource::host`), the default.
-    #[default]
-    Host,
-    /// The backend's generator on the model's device (`llc_sampler::NoiseSource::backend`).
-    Device,
-}
-
-impl NoisePlacement {
-    /// The name used on the command line and in configs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Host => "host",
-            Self::Device => "device",
-        }
-    }
-}
-
 /// The automatic step size (`--epsilon auto`): during burn-in each chain adapts its own ε towards a
-/// target MALA acceptance probability of its SGLD moves, then keeps it fixed, so that the draws come
-/// from an ordinary SGLD chain with a constant step.
+/// target acceptance, then keeps it fixed, so that the draws come from an ordinary chain with a
+/// constant step. docs/method.md §7 has the algorithm, the bias cap's derivation and the
+/// measurements behind the defaults.
 ///
-/// The adaptation is Nesterov's dual averaging as used for HMC step sizes (Hoffman & Gelman 2014,
-/// "The No-U-Turn Sampler", §3.2), on log ε and per chain: after the m-th measured acceptance
-/// probability α_m,
+/// The adaptation is dual averaging on log ε (Hoffman & Gelman 2014, "The No-U-Turn Sampler",
+/// Algorithm 5), per chain: after the m-th measured acceptance probability α_m,
 ///
 /// H̄_m = (1 − 1/(m + t₀))·H̄_{m−1} + (δ − α_m)/(m + t₀),
 /// log ε_m = μ − (√m/γ_da)·H̄_m,
 /// log ε̄_m = m^(−κ)·log ε_m + (1 − m^(−κ))·log ε̄_{m−1},
 ///
-/// with δ the target, μ = log ε₀ (the configured starting ε), γ_da = 0.05, t₀ = 10 and κ = 0.75
-/// (the paper's constants). ε_m drives the chain while it adapts; the averaged ε̄ is the step the
-/// chain keeps. α_m is the MALA acceptance probability of the SGLD move just made (the quantity
-/// `acceptance_every` reports; method.md §3), measured every `every` steps over the first
-/// `fraction` of burn-in. The rest of burn-in runs at the kept ε, so the chain settles to it
-/// before any draw is recorded. ε stays within a factor 10⁴ of ε₀ either way.
+/// with δ the target, μ = log ε₀ (the configured starting ε), γ_da = 0.05, t₀ = 10 and κ = 0.75.
+/// ε_m drives the chain while it adapts; the averaged ε̄ is the step the chain keeps. The rest of
+/// burn-in runs at the kept ε, so the chain settles to it before any draw is recorded. ε stays
+/// within a factor 10⁴ of ε₀ either way.
 ///
-/// **The bias cap.** The acceptance alone does not make λ̂ accurate: on deep linear networks
-/// near the teacher it stays near 1 at step sizes that overestimate λ by 25% (measured in
-/// docs/estimator-defaults.md), for two reasons it cannot see. (1) The Euler discretization of
-/// Langevin dynamics widens the stationary distribution: along a direction of curvature h of nβL
-/// (in P's metric) the stationary variance is that of the posterior times 1/(1 − εh/4), which adds
-/// about εh/8 to nβ·E[L − L_n(w*)], so ε·tr(P·nβ∇²L)/8 in all. (2) Minibatch gradient noise of
-/// covariance Σ_B enters the move as (εP/2)·nβ·(∇L_B − ∇L_n) and adds ε·(nβ)²·tr(P·Σ_B)/8 the same
-/// way. Together they bias λ̂ by about ε·(K_step + K_noise) with
+/// **What is measured.** For the SGLD samplers α_m is the MALA acceptance probability of the SGLD
+/// move just made, measured every `every` steps over the first `fraction` of burn-in, and the
+/// target is [`SGLD_TARGET_ACCEPTANCE`]. For MALA α_m is the acceptance probability of each
+/// proposal, known at every step, and the target is the optimal-scaling rate
+/// [`MALA_TARGET_ACCEPTANCE`] (Roberts & Rosenthal 1998). `target_acceptance` overrides either.
+///
+/// **The bias cap (SGLD).** A high acceptance does not make an SGLD λ̂ accurate: the Euler
+/// discretization and the minibatch gradient noise both widen the chain's stationary law, which
+/// biases λ̂ by about ε·(K_step + K_noise) with
 ///
 /// K_step = tr(P·nβ∇²L)/8,   K_noise = (nβ)²·tr(P·Σ_B)/8.
 ///
-/// Both are measured along the chain while it adapts. K_step comes for free with every acceptance
-/// measure: the move Δ = w' − w is mostly its injected noise √(εP)·ξ, so Δᵀ(∇U_B(w') − ∇U_B(w))
-/// has mean ε·tr(P·∇²U_B) (the sampler reports it as `move_curvature`). K_noise comes from two
-/// extra minibatch gradients at the same point every `noise_every` steps
-/// (E‖g_a − g_b‖² = 2·tr Σ_B; [`llc_sampler::SgldChains::gradient_noise`]). With λ̂ taken as
-/// nβ·(L − L_n(w*)) at the same points, and all three as moving averages over the chain's recent
-/// points (which follow it into the stiffer regions it reaches as it spreads), the step in use and
-/// the step kept are capped at max_bias·λ̂/(K_step + K_noise). The cap applies once each kind has
-/// 20 measures, and not while the chain's loss is below L_n(w*) on average.
+/// Both are measured along the chain while it adapts: K_step from the curvature of every measured
+/// move (`move_curvature`, about ε·tr(P·∇²U_B)), K_noise from two extra minibatch gradients at the
+/// same point every `noise_every` steps ([`llc_sampler::SgldChains::gradient_noise`]). With λ̂ taken
+/// as nβ·(L − L_n(w*)) at the same points, all three as moving averages over the chain's recent
+/// points, the step in use and the step kept are capped at max_bias·λ̂/(K_step + K_noise). The cap
+/// applies once each kind has 20 measures, and not while the chain's loss is below L_n(w*) on
+/// average. MALA has no step bias (its accept/reject step removes it), so it has no cap.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EpsilonAdaptation {
-    /// The MALA acceptance probability δ the adaptation aims for.
-    pub target_acceptance: f64,
+    /// The acceptance the adaptation aims for; `None` means the sampler's own default
+    /// ([`SGLD_TARGET_ACCEPTANCE`] for the MALA acceptance probability of SGLD moves,
+    /// [`MALA_TARGET_ACCEPTANCE`] for MALA).
+    pub target_acceptance: Option<f64>,
     /// The fraction of burn-in spent adapting (in (0, 1]).
     pub fraction: f64,
     /// Measure the acceptance probability every this many steps while adapting (each measure
-    /// costs one extra gradient).
+    /// costs one extra gradient for SGLD; MALA knows it at every step).
     pub every: usize,
-    /// The largest predicted relative bias b of λ̂ that the step size may cause: ε is capped at the
-    /// largest value whose predicted bias ε·(K_step + K_noise)/λ̂ is at most b (`inf`: no cap).
-    /// See the type's docs.
+    /// The largest predicted relative bias b of λ̂ that the step size may cause (SGLD): ε is capped
+    /// at the largest value whose predicted bias ε·(K_step + K_noise)/λ̂ is at most b (`inf`: no
+    /// cap). See the type's docs.
     pub max_bias: f64,
-    /// Measure the gradient noise every this many steps while adapting (each measure costs two
-    /// extra gradients).
+    /// Measure the gradient noise every this many steps while adapting (SGLD; each measure costs
+    /// two extra gradients).
     pub noise_every: usize,
 }
 
+/// The default target of the automatic step size for the SGLD samplers: a MALA acceptance
+/// probability of 0.9 for their moves (docs/method.md §7 has the measurements behind it).
+pub const SGLD_TARGET_ACCEPTANCE: f64 = 0.9;
+
+/// The default target of the automatic step size for MALA: the acceptance rate 0.574 that
+/// maximizes the efficiency of MALA in high dimensions (Roberts & Rosenthal 1998, "Optimal
+/// scaling of discrete approximations to Langevin diffusions").
+pub const MALA_TARGET_ACCEPTANCE: f64 = 0.574;
+
 impl Default for EpsilonAdaptation {
-    /// Target 0.9 (the issue's default; at 0.86 the paper's 12,50,80,8 network still overshot by
-    /// 7.7%, docs/estimator-defaults.md), adapting over the first three quarters of burn-in with an
+    /// The sampler's own target, adapting over the first three quarters of burn-in with an
     /// acceptance measure every 2 steps, and a predicted step-size bias of at most 2% with a
-    /// gradient-noise measure every 10 steps (2% leaves room within the 5% accuracy goal for the
-    /// Monte Carlo error of a few chains and for the creep of the chain into stiffer regions after
-    /// adaptation ends, which raised the predicted bias from 2% to 3% over 10,000 draws on
-    /// 160,184,120,109).
+    /// gradient-noise measure every 10 steps (docs/method.md §7).
     fn default() -> Self {
-        Self { target_acceptance: 0.9, fraction: 0.75, every: 2, max_bias: 0.02, noise_every: 10 }
+        Self { target_acceptance: None, fraction: 0.75, every: 2, max_bias: 0.02, noise_every: 10 }
+    }
+}
+
+impl EpsilonAdaptation {
+    /// The acceptance this adaptation aims for with a sampler that has (`true`, SGLD) or has not
+    /// (`false`, MALA) a step-size bias.
+    pub fn target_for(&self, step_bias: bool) -> f64 {
+        self.target_acceptance.unwrap_or(if step_bias { SGLD_TARGET_ACCEPTANCE } else { MALA_TARGET_ACCEPTANCE })
     }
 }
 
@@ -170,7 +155,7 @@ pub const MIN_ADAPTATION_MEASURES: usize = 50;
 
 /// Samples per chunk when [`DrawLoss::Full`] evaluates L_n(w_t) at a draw: 10,000, so that a
 /// chunk's activations stay small at every width of the paper's experiments, while a data set of
-/// the rescaling experiment's size (n = 10,000, method.md §6) is a single pass.
+/// the rescaling experiment's size (n = 10,000, docs/method.md §6) is a single pass.
 pub const FULL_DRAW_LOSS_CHUNK: usize = 10_000;
 
 /// Everything that defines an estimate besides the model and the data.
@@ -223,10 +208,10 @@ pub struct EstimatorConfig {
 }
 
 impl Default for EstimatorConfig {
-    /// The paper's DLN settings (γ = 1, batch 500, nβ = n/ln n) with ε = 2.5e-7 (half the paper's
-    /// 5e-7, which is too large for some networks: MALA acceptance 0.75 and a 17% overestimate on
-    /// 12,50,80,8), 4 chains of 12,000 steps and a 2,400-step burn-in. docs/estimator-defaults.md
-    /// has the measurements behind these numbers.
+    /// The paper's DLN settings (γ = 1, batch 500, nβ = n/ln n) with a fixed ε = 2.5e-7 (half the
+    /// paper's 5e-7, which is too large for some networks), 4 chains of 12,000 steps and a
+    /// 2,400-step burn-in. docs/estimator-defaults.md has the measurements behind these numbers;
+    /// [`EstimatorConfig::with_auto_epsilon`] turns on the automatic step size.
     fn default() -> Self {
         Self {
             n_chains: 4,
@@ -250,71 +235,180 @@ impl Default for EstimatorConfig {
 }
 
 impl EstimatorConfig {
+    /// The number of independent chains C (default 4).
+    pub fn with_chains(mut self, n_chains: usize) -> Self {
+        self.n_chains = n_chains;
+        self
+    }
+
+    /// Steps per chain, burn-in included (default 12,000).
+    pub fn with_steps(mut self, n_steps: usize) -> Self {
+        self.n_steps = n_steps;
+        self
+    }
+
+    /// Steps discarded at the start of each chain (default 2,400).
+    pub fn with_burn_in(mut self, n_burnin: usize) -> Self {
+        self.n_burnin = n_burnin;
+        self
+    }
+
+    /// Keep every `thinning`-th draw after burn-in (default 1).
+    pub fn with_thinning(mut self, thinning: usize) -> Self {
+        self.thinning = thinning;
+        self
+    }
+
+    /// The minibatch size m of the SGLD samplers (default 500).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// A fixed step size ε (default 2.5e-7); turns the automatic step size off.
+    pub fn with_epsilon(mut self, epsilon: f64) -> Self {
+        self.epsilon = epsilon;
+        self.epsilon_adaptation = None;
+        self
+    }
+
+    /// The automatic step size with its default settings ([`EpsilonAdaptation::default`]),
+    /// starting from the current `epsilon`.
+    pub fn with_auto_epsilon(self) -> Self {
+        self.with_epsilon_adaptation(EpsilonAdaptation::default())
+    }
+
+    /// The automatic step size with these settings, starting from the current `epsilon`.
+    pub fn with_epsilon_adaptation(mut self, adaptation: EpsilonAdaptation) -> Self {
+        self.epsilon_adaptation = Some(adaptation);
+        self
+    }
+
+    /// How many times a diverging chain restarts at w* with ε halved (default 5).
+    pub fn with_max_restarts(mut self, max_restarts: usize) -> Self {
+        self.max_restarts = max_restarts;
+        self
+    }
+
+    /// The explosion limit F (default 100); `None` counts only NaN and ∞ as divergences.
+    pub fn with_explosion_factor(mut self, factor: Option<f64>) -> Self {
+        self.explosion_factor = factor;
+        self
+    }
+
+    /// The localization strength γ (default 1).
+    pub fn with_gamma(mut self, gamma: f64) -> Self {
+        self.gamma = gamma;
+        self
+    }
+
+    /// The inverse temperature times n, nβ (default n/ln n).
+    pub fn with_n_beta(mut self, n_beta: f64) -> Self {
+        self.n_beta = Some(n_beta);
+        self
+    }
+
+    /// The sampler (default plain SGLD).
+    pub fn with_sampler(mut self, sampler: SamplerKind) -> Self {
+        self.sampler = sampler;
+        self
+    }
+
+    /// The seed of every random stream (default 0).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Measure the MALA acceptance probability of SGLD moves every this many steps after burn-in
+    /// (default 20; 0: never).
+    pub fn with_acceptance_every(mut self, every: usize) -> Self {
+        self.acceptance_every = every;
+        self
+    }
+
+    /// Which loss each kept draw records (default the step's minibatch loss).
+    pub fn with_draw_loss(mut self, draw_loss: DrawLoss) -> Self {
+        self.draw_loss = draw_loss;
+        self
+    }
+
+    /// Where the noise is drawn (default the host; `NoisePlacement::of::<B>()` asks the backend).
+    pub fn with_noise(mut self, noise: NoisePlacement) -> Self {
+        self.noise = noise;
+        self
+    }
+
     /// Checks the configuration against a data set of `n` samples, naming the first problem.
-    pub fn validate(&self, n: usize) -> Result<(), EstimatorError> {
-        let fail = |msg: String| Err(EstimatorError::InvalidConfig(msg));
+    pub fn validate(&self, n: usize) -> Result<(), ConfigError> {
+        let positive = |name, value: f64| {
+            if value.is_finite() && value > 0.0 {
+                Ok(())
+            } else {
+                Err(ConfigError::OutOfRange { name, value, requirement: "be finite and > 0" })
+            }
+        };
         if n == 0 {
-            return fail("the data set is empty (n = 0)".into());
+            return Err(ConfigError::EmptyData);
         }
-        if self.n_chains == 0 {
-            return fail("chains must be at least 1".into());
-        }
-        if self.n_steps == 0 {
-            return fail("steps must be at least 1".into());
+        for (name, value) in [("chains", self.n_chains), ("steps", self.n_steps), ("thinning", self.thinning)] {
+            if value == 0 {
+                return Err(ConfigError::Zero { name });
+            }
         }
         if self.n_burnin >= self.n_steps {
-            return fail(format!(
-                "burn-in ({}) must be smaller than the number of steps ({}) so that draws remain",
-                self.n_burnin, self.n_steps
-            ));
-        }
-        if self.thinning == 0 {
-            return fail("thinning must be at least 1".into());
+            return Err(ConfigError::BurnIn { burn_in: self.n_burnin, steps: self.n_steps });
         }
         // MALA uses the full data set at every step, so its batch size is not used.
         if self.sampler != SamplerKind::Mala && (self.batch_size == 0 || self.batch_size > n) {
-            return fail(format!("batch size must be between 1 and n = {n}, got {}", self.batch_size));
+            return Err(ConfigError::BatchSize { batch_size: self.batch_size, n });
         }
-        if let Some(n_beta) = self.n_beta
-            && !(n_beta.is_finite() && n_beta > 0.0)
-        {
-            return fail(format!("n_beta must be finite and > 0, got {n_beta}"));
+        if let Some(n_beta) = self.n_beta {
+            positive("n_beta", n_beta)?;
         }
-        if let Some(factor) = self.explosion_factor
-            && !(factor.is_finite() && factor > 0.0)
-        {
-            return fail(format!("explosion_factor must be finite and > 0, got {factor}"));
+        if let Some(factor) = self.explosion_factor {
+            positive("explosion_factor", factor)?;
         }
         if let Some(adapt) = self.epsilon_adaptation {
-            if self.sampler == SamplerKind::Mala {
-                return fail("the automatic step size is for the SGLD samplers; give MALA a fixed epsilon".into());
-            }
-            let target = adapt.target_acceptance;
-            if !(target > 0.0 && target < 1.0) {
-                return fail(format!("target_acceptance must lie strictly between 0 and 1, got {target}"));
+            if let Some(target) = adapt.target_acceptance
+                && !(target > 0.0 && target < 1.0)
+            {
+                return Err(ConfigError::OutOfRange {
+                    name: "target_acceptance",
+                    value: target,
+                    requirement: "lie strictly between 0 and 1",
+                });
             }
             if !(adapt.fraction > 0.0 && adapt.fraction <= 1.0) {
-                return fail(format!("the adaptation fraction must lie in (0, 1], got {}", adapt.fraction));
+                return Err(ConfigError::OutOfRange {
+                    name: "the adaptation fraction",
+                    value: adapt.fraction,
+                    requirement: "lie in (0, 1]",
+                });
             }
             if adapt.every == 0 {
-                return fail("the adaptation must measure the acceptance every 1 or more steps, got 0".into());
+                return Err(ConfigError::NeverMeasures { what: "the acceptance" });
             }
             if adapt.max_bias.is_nan() || adapt.max_bias <= 0.0 {
-                return fail(format!("max_bias must be > 0 (inf for no cap), got {}", adapt.max_bias));
+                return Err(ConfigError::OutOfRange {
+                    name: "max_bias",
+                    value: adapt.max_bias,
+                    requirement: "be > 0 (inf for no cap)",
+                });
             }
             if adapt.noise_every == 0 {
-                return fail("the adaptation must measure the gradient noise every 1 or more steps, got 0".into());
+                return Err(ConfigError::NeverMeasures { what: "the gradient noise" });
             }
             let measures = self.adaptation_steps() / adapt.every;
             if measures < MIN_ADAPTATION_MEASURES {
-                return fail(format!(
-                    "the automatic step size needs at least {MIN_ADAPTATION_MEASURES} acceptance measures during \
-                     burn-in, but {} burn-in steps give {measures}; use a longer burn-in or a fixed ε",
-                    self.n_burnin
-                ));
+                return Err(ConfigError::ShortAdaptation {
+                    burn_in: self.n_burnin,
+                    measures,
+                    needed: MIN_ADAPTATION_MEASURES,
+                });
             }
         }
-        self.sgld_config(n).validate().map_err(|e| EstimatorError::InvalidConfig(e.to_string()))
+        self.sgld_config(n).validate().map_err(ConfigError::Sampler)
     }
 
     /// nβ for a data set of `n` samples.

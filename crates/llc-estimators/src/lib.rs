@@ -1,46 +1,48 @@
 //! # llc-estimators: the local learning coefficient λ̂ from posterior samples
 //!
-//! The estimator of the paper (arXiv 2308.12108 v2), for a model at a point w* with n data:
+//! The estimator of the local learning coefficient at a point w* of a model trained on n data
+//! (docs/method.md §1):
 //!
 //! λ̂(w*) = nβ·(E_w[L_n(w)] − L_n(w*)),   β = 1/ln n,
 //!
-//! where the expectation is over the localized tempered posterior, approximated by SGLD chains or,
-//! as the exact reference, full-batch MALA chains (the `llc-sampler` crate; [`SamplerKind`]). This
-//! crate runs C chains with burn-in and thinning, reports λ̂ per chain, its mean and standard
-//! deviation, R̂ and the effective sample size of the loss traces, the MALA acceptance of the moves
-//! (for SGLD the acceptance probability MALA would give its moves, for MALA the real acceptance
-//! rate), and any chain that diverged (by chain and step, keeping the others). Each kept SGLD draw
-//! contributes its step's minibatch loss, as in the paper's DLN runs, or, with [`DrawLoss::Full`],
-//! the full-data loss at the draw, as in its rescaling experiment.
+//! where the expectation is over the localized tempered posterior, sampled by SGLD chains or, as
+//! the exact reference, full-batch MALA chains (the `llc-sampler` crate; [`SamplerKind`]).
+//! [`Estimator`] is the one entry point: it runs C chains through one loop (burn-in with the
+//! automatic step size, divergence restarts, draws, thinning) and reports λ̂ per chain, its mean
+//! and standard deviation, R̂ and the effective sample size of the loss traces, the acceptance
+//! of the moves, the step-size bias SGLD predicts for itself, and every chain that diverged (by
+//! chain and step, keeping the others).
 //!
-//! It takes any burn module, a loss closure over a minibatch and a [`DataSource`], so it is not tied
-//! to the workspace's own models:
+//! It takes any burn module, a loss closure over a minibatch and a [`DataSource`], so it is not
+//! tied to the workspace's own models. A regular model with d parameters has λ = d/2:
 //!
 //! ```
 //! use burn::backend::{Autodiff, NdArray};
 //! use burn::module::{Module, Param};
 //! use burn::tensor::Tensor;
-//! use llc_estimators::{EstimatorConfig, FnDataSource, InitLoss, NoProgress, estimate_llc};
+//! use llc_estimators::{Estimator, EstimatorConfig, FnDataSource};
 //!
 //! type B = Autodiff<NdArray>;
 //!
-//! // A one-parameter model y = a·x fitted to y = 0: a regular model, so λ = d/2 = 1/2.
+//! // y = a·x + b fitted to y = 0 on x in [−1, 1]: two regular parameters, so λ = 1.
 //! #[derive(Module, Debug)]
-//! struct Line<B: burn::tensor::backend::Backend> {
-//!     a: Param<Tensor<B, 1>>,
+//! struct Affine<B: burn::tensor::backend::Backend> {
+//!     ab: Param<Tensor<B, 1>>,
 //! }
 //!
 //! let device = Default::default();
-//! let model = Line::<B> { a: Param::from_tensor(Tensor::zeros([1], &device)) };
-//! let xs: Vec<f32> = (0..1000).map(|i| (i as f32 / 500.0) - 1.0).collect();
-//! let data = FnDataSource::new(xs.len(), |idx: &[usize]| {
-//!     let x: Vec<f32> = idx.iter().map(|&i| xs[i]).collect();
+//! let model = Affine::<B> { ab: Param::from_tensor(Tensor::zeros([2], &device)) };
+//! let data = FnDataSource::new(2_000, |idx: &[usize]| {
+//!     let x: Vec<f32> = idx.iter().map(|&i| i as f32 / 1_000.0 - 1.0).collect();
 //!     Tensor::<B, 1>::from_floats(x.as_slice(), &device)
 //! });
-//! let loss = |m: &Line<B>, x: &Tensor<B, 1>| (x.clone() * m.a.val()).square().mean();
-//! let config = EstimatorConfig { n_chains: 2, n_steps: 2_000, n_burnin: 500, batch_size: 100, epsilon: 1e-3, ..Default::default() };
-//! let estimate = estimate_llc(&model, &data, loss, &config, InitLoss::Known(0.0), &mut NoProgress).unwrap();
-//! assert!((estimate.lambda_hat - 0.5).abs() < 0.15, "λ̂ = {}", estimate.lambda_hat);
+//! let loss = |m: &Affine<B>, x: &Tensor<B, 1>| {
+//!     let ab = m.ab.val();
+//!     (x.clone() * ab.clone().slice(0..1) + ab.slice(1..2)).square().mean()
+//! };
+//! let config = EstimatorConfig::default().with_steps(3_000).with_burn_in(1_000).with_batch_size(200);
+//! let estimate = Estimator::new(&model, &data, loss).with_config(config.with_auto_epsilon()).run().unwrap();
+//! assert!((estimate.lambda_hat - 1.0).abs() < 0.2, "λ̂ = {}", estimate.lambda_hat);
 //! ```
 
 mod adapt;
@@ -48,15 +50,19 @@ mod config;
 mod data;
 pub mod diagnostics;
 mod error;
-mod estimate;
+mod estimator;
+mod progress;
+mod result;
+mod run;
 
 pub use config::{
-    DrawLoss, EpsilonAdaptation, EstimatorConfig, FULL_DRAW_LOSS_CHUNK, MIN_ADAPTATION_MEASURES, NoisePlacement,
-    SamplerKind,
+    DrawLoss, EpsilonAdaptation, EstimatorConfig, FULL_DRAW_LOSS_CHUNK, MALA_TARGET_ACCEPTANCE,
+    MIN_ADAPTATION_MEASURES, SGLD_TARGET_ACCEPTANCE, SamplerKind,
 };
 pub use data::{DataSource, FnDataSource};
-pub use error::EstimatorError;
-pub use estimate::{
-    ChainResult, Diagnostics, Divergence, InitLoss, LlcEstimate, NoProgress, Progress, Restart, estimate_llc,
-    estimate_llc_preconditioned, estimate_llc_stacked, full_data_loss,
-};
+pub use error::{ConfigError, EstimatorError};
+pub use estimator::{Estimator, InitLoss};
+pub use llc_sampler::{NoiseHome, NoisePlacement};
+pub use progress::{NoProgress, Progress};
+pub use result::{ChainResult, Diagnostics, Divergence, LlcEstimate, Restart};
+pub use run::full_data_loss;

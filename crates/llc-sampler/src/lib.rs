@@ -51,11 +51,13 @@ mod noise;
 mod normal;
 mod params;
 mod preconditioner;
+mod sampler;
 mod sgld;
 
 pub use config::{MalaConfig, RmsPropConfig, RmsPropVariant, SgldConfig, default_n_beta};
-pub use error::SamplerError;
+pub use error::{ChainMismatch, PreconditionerMismatch, SamplerError};
 pub use mala::{MalaChain, MalaStepReport};
-pub use noise::{HostNormal, NoiseSource};
+pub use noise::{HostNormal, NoiseHome, NoisePlacement, NoiseSource};
 pub use preconditioner::DiagonalPreconditioner;
+pub use sampler::Sampler;
 pub use sgld::{ChainsStepReport, GradientNoise, SgldChain, SgldChains, StepReport};

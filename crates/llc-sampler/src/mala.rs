@@ -50,8 +50,9 @@ use burn::module::{AutodiffModule, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor};
 
+use crate::error::PreconditionerMismatch;
 use crate::params::{Inner, ParamMap, collect_params};
-use crate::{DiagonalPreconditioner, MalaConfig, NoiseSource, SamplerError};
+use crate::{ChainsStepReport, DiagonalPreconditioner, GradientNoise, MalaConfig, NoiseSource, Sampler, SamplerError};
 
 /// What one MALA step observed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,6 +81,10 @@ struct PointState<B: AutodiffBackend> {
 /// stream and the cached state at the current point.
 pub struct MalaChain<B: AutodiffBackend, M: AutodiffModule<B>> {
     module: M,
+    /// The starting point w*, where [`MalaChain::restart`] puts the chain back.
+    origin: M,
+    /// A frozen chain makes no more proposals.
+    frozen: bool,
     anchor: ParamMap<Inner<B>>,
     diagonal: Option<DiagonalPreconditioner<B>>,
     config: MalaConfig,
@@ -98,10 +103,12 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> MalaChain<B, M> {
         let params = collect_params::<B, M>(&module);
         let device = match params.first() {
             Some((_, t)) => t.device(),
-            None => return Err(SamplerError::PreconditionerMismatch("the module has no float parameters".into())),
+            None => return Err(SamplerError::NoParameters),
         };
         Ok(Self {
+            origin: module.clone(),
             module,
+            frozen: false,
             anchor: params.into_iter().collect(),
             diagonal: None,
             config,
@@ -117,7 +124,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> MalaChain<B, M> {
     /// Uses a fixed diagonal preconditioner P in the proposal (and in its density).
     pub fn with_diagonal_preconditioner(mut self, p: DiagonalPreconditioner<B>) -> Result<Self, SamplerError> {
         if p.factors.len() != self.anchor.len() || !p.factors.keys().all(|id| self.anchor.contains_key(id)) {
-            return Err(SamplerError::PreconditionerMismatch("it was built for another module".into()));
+            return Err(SamplerError::Preconditioner(PreconditionerMismatch::OtherModule));
         }
         self.diagonal = Some(p);
         Ok(self)
@@ -153,9 +160,31 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> MalaChain<B, M> {
         (self.proposals > 0).then(|| self.accepted as f64 / self.proposals as f64)
     }
 
-    /// The sampler's settings.
+    /// The sampler's settings (`epsilon` is the current step size).
     pub fn config(&self) -> &MalaConfig {
         &self.config
+    }
+
+    /// Sets the step size ε of the next proposals (finite and > 0).
+    pub fn set_epsilon(&mut self, epsilon: f64) -> Result<(), SamplerError> {
+        if !(epsilon.is_finite() && epsilon > 0.0) {
+            return Err(SamplerError::InvalidSetting { name: "epsilon", value: epsilon, expected: "finite and > 0" });
+        }
+        self.config.epsilon = epsilon;
+        Ok(())
+    }
+
+    /// Puts the chain back at its starting point w*, as if it had just started (the cached state
+    /// is dropped; the noise stream carries on, so the chain takes a new path), and unfreezes it.
+    pub fn restart(&mut self) {
+        self.module = self.origin.clone();
+        self.current = None;
+        self.frozen = false;
+    }
+
+    /// Stops the chain for good: its later steps make no proposal and draw no noise.
+    pub fn freeze(&mut self) {
+        self.frozen = true;
     }
 
     /// Takes one MALA step. `loss` evaluates the full-data mean loss L_n of a module; it must be the
@@ -254,6 +283,79 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> MalaChain<B, M> {
             total += terms.into_data().iter::<f64>().sum::<f64>();
         }
         total
+    }
+}
+
+/// MALA as one chain of the common [`Sampler`] interface: every step uses the whole data set, its
+/// draw is L_n at the chain's point after the step, and the acceptance probability (and outcome)
+/// is known at every step. A frozen chain reports a NaN loss and does not move.
+impl<B: AutodiffBackend, M: AutodiffModule<B>> Sampler<B, M> for MalaChain<B, M> {
+    fn chains(&self) -> usize {
+        1
+    }
+
+    fn module(&self) -> &M {
+        &self.module
+    }
+
+    fn uses_full_data(&self) -> bool {
+        true
+    }
+
+    fn has_step_bias(&self) -> bool {
+        false
+    }
+
+    fn step<F>(&mut self, loss: F, _measure_acceptance: bool) -> ChainsStepReport
+    where
+        F: Fn(&M) -> Tensor<B, 1>,
+    {
+        if self.frozen {
+            return ChainsStepReport {
+                losses: vec![f64::NAN],
+                moved: vec![false],
+                mala_acceptance: None,
+                move_curvature: None,
+                accepted: None,
+                full_data_draws: None,
+            };
+        }
+        let report = MalaChain::step(self, loss);
+        // A proposal was made unless the chain's own point diverged (a non-finite loss), in which
+        // case the probability carries no information.
+        let proposed = report.loss.is_finite();
+        ChainsStepReport {
+            losses: vec![report.loss],
+            moved: vec![proposed],
+            mala_acceptance: Some(vec![if proposed { report.acceptance_probability } else { f64::NAN }]),
+            move_curvature: None,
+            accepted: Some(vec![report.accepted]),
+            full_data_draws: Some(vec![report.loss]),
+        }
+    }
+
+    fn epsilon(&self, _chain: usize) -> f64 {
+        self.config.epsilon
+    }
+
+    fn set_epsilon(&mut self, _chain: usize, epsilon: f64) -> Result<(), SamplerError> {
+        MalaChain::set_epsilon(self, epsilon)
+    }
+
+    fn restart(&mut self, _chain: usize) {
+        MalaChain::restart(self);
+    }
+
+    fn freeze(&mut self, _chain: usize) {
+        MalaChain::freeze(self);
+    }
+
+    fn gradient_noise<F, G>(&self, _loss_a: F, _loss_b: G) -> Option<GradientNoise>
+    where
+        F: Fn(&M) -> Tensor<B, 1>,
+        G: Fn(&M) -> Tensor<B, 1>,
+    {
+        None
     }
 }
 

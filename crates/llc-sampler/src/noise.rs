@@ -15,8 +15,78 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, ElementConversion, Tensor, TensorData};
 use rand::RngExt;
 use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
 
 use crate::normal::Ziggurat;
+
+/// Where each chain's Gaussian noise ξ is drawn (and, with it, where the SGLD update is computed).
+///
+/// On the CPU the host stream is both reproducible (one stream per chain, bit for bit whatever
+/// else runs) and the fastest: the whole update is one fused pass over the parameters. On an
+/// accelerator, copying d values between host and device at every step would dominate the step,
+/// so `Device` draws ξ with the backend's own generator and computes the update with tensor ops
+/// on the device (reproducible only as far as the backend's generator is). [`NoiseHome`] says
+/// which of the two a backend prefers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoisePlacement {
+    /// A per-chain stream on the host ([`NoiseSource::host`]), the default.
+    #[default]
+    Host,
+    /// The backend's generator on the model's device ([`NoiseSource::backend`]).
+    Device,
+}
+
+impl NoisePlacement {
+    /// The name used on the command line and in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Host => "host",
+            Self::Device => "device",
+        }
+    }
+
+    /// The placement backend `B` prefers ([`NoiseHome::NOISE`]).
+    pub fn of<B: NoiseHome>() -> Self {
+        B::NOISE
+    }
+}
+
+/// Where a backend's chains should draw their noise: a capability of the backend type, so that
+/// code generic over the backend never has to compare types to choose.
+///
+/// Host-memory backends (burn-ndarray) prefer [`NoisePlacement::Host`], accelerators (burn-cuda,
+/// with the `cuda` feature) [`NoisePlacement::Device`]; the autodiff decorator prefers what the
+/// backend it wraps prefers. A backend without an implementation can still be used by setting the
+/// placement by hand.
+///
+/// ```
+/// use burn::backend::{Autodiff, NdArray};
+/// use llc_sampler::NoisePlacement;
+///
+/// assert_eq!(NoisePlacement::of::<Autodiff<NdArray>>(), NoisePlacement::Host);
+/// ```
+pub trait NoiseHome: Backend {
+    /// Where chains on this backend draw their noise.
+    const NOISE: NoisePlacement;
+}
+
+impl NoiseHome for burn::backend::NdArray<f32> {
+    const NOISE: NoisePlacement = NoisePlacement::Host;
+}
+
+impl NoiseHome for burn::backend::NdArray<f64> {
+    const NOISE: NoisePlacement = NoisePlacement::Host;
+}
+
+impl<B: NoiseHome> NoiseHome for burn::backend::Autodiff<B> {
+    const NOISE: NoisePlacement = B::NOISE;
+}
+
+#[cfg(feature = "cuda")]
+impl NoiseHome for burn::backend::Cuda<f32> {
+    const NOISE: NoisePlacement = NoisePlacement::Device;
+}
 
 /// A host stream of standard normal draws: one PCG-64 generator and the ziggurat's tables.
 #[derive(Debug, Clone)]
