@@ -2,14 +2,14 @@
 //! command. It does two things:
 //!
 //! 1. **Tests.** `cargo test --release` of every crate with a `cuda` feature (llc-models,
-//!    llc-sampler, llc-estimators, llc-cli, xtask), with the feature on. The libraries' own tests
+//!    llc-sampler, llc-estimators, llc-app, llc-cli, xtask), with the feature on. The libraries' own tests
 //!    run on burn-ndarray whatever the features, so there they only check that everything builds
 //!    and passes with burn-cuda compiled in; the tests that run on the GPU are llc-cli's
 //!    `tests/cuda.rs`, which exist only with the feature and run `llc estimate … --device cuda`.
 //!    `--skip-tests` skips this part.
 //! 2. **One paper-scale point.** A deep linear network of about 100M parameters at its teacher,
 //!    sampled by SGLD on burn-cuda with the noise drawn on the GPU (`NoisePlacement::Device`), with
-//!    the settings of the paper's largest DLN sweeps (method.md §4): n = 10⁶ samples, streamed
+//!    the settings of the paper's largest DLN sweeps (docs/method.md §4): n = 10⁶ samples, streamed
 //!    (each minibatch generated from (seed, index), never held in memory), batch 500, ε = 2e-8,
 //!    γ = 1, nβ = n/ln n, one chain of 50,000 steps of which the first 10,000 are burn-in. The
 //!    default widths 1000,4800,4800,4800,4800,4800,1000 give six matrices, two of 1,000 × 4,800
@@ -37,28 +37,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use burn::tensor::Tensor;
-use burn::tensor::backend::AutodiffBackend;
-use clap::{Parser, ValueEnum};
-use llc_estimators::{
-    DataSource, Divergence, DrawLoss, EstimatorConfig, InitLoss, Progress, SamplerKind, estimate_llc,
-};
-use llc_models::{DataForm, Dln, DlnTeacher, RegressionData, SyntheticInputs, mse};
+use clap::Parser;
+use llc_app::parse::{Widths, parse_count, parse_count_or_zero, parse_non_negative, parse_positive, parse_widths};
+use llc_app::{AppBackend, Device, DlnPoint, Synthetic, Teacher, dln_loss, dln_point, dln_teacher, parameter_count};
+use llc_estimators::{DataSource, Divergence, EstimatorConfig, NoisePlacement, Progress};
+use llc_models::DataForm;
 use serde::Serialize;
 
-use crate::reproduce::Regression;
-
 /// The crates with a `cuda` feature, whose tests part 1 runs.
-const CUDA_CRATES: [&str; 5] = ["llc-models", "llc-sampler", "llc-estimators", "llc-cli", "xtask"];
+const CUDA_CRATES: [&str; 6] = ["llc-models", "llc-sampler", "llc-estimators", "llc-app", "llc-cli", "xtask"];
 
 /// Runs the crates' tests with the `cuda` feature, then one paper-scale DLN point on the GPU.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "cargo xtask gpu-check", disable_help_subcommand = true)]
 pub(crate) struct Args {
     /// Widths of the deep linear network, input first (default: 1,000-wide ends around five
     /// widths of 4,800, d = 101,760,000).
-    #[arg(long, value_name = "H1,H2,...", value_delimiter = ',', default_value = "1000,4800,4800,4800,4800,4800,1000")]
-    widths: Vec<usize>,
+    #[arg(long, value_name = "H1,H2,...", default_value = "1000,4800,4800,4800,4800,4800,1000", value_parser = parse_widths)]
+    widths: Widths,
     /// Number of samples n, streamed (1e6 notation accepted).
     #[arg(long, value_name = "N", default_value = "1000000", value_parser = parse_count)]
     n: usize,
@@ -82,8 +78,8 @@ pub(crate) struct Args {
     seed: u64,
     /// The teacher: full-rank (every layer full rank, where λ̂ should match Aoyagi's λ) or
     /// paper-random (the paper's random rank cuts; slower to build, since each cut is an SVD).
-    #[arg(long, value_enum, default_value_t = TeacherArg::FullRank)]
-    teacher: TeacherArg,
+    #[arg(long, value_enum, default_value_t = Teacher::FullRank)]
+    teacher: Teacher,
     /// Measure the MALA acceptance of the SGLD move every K steps (0: never, the default: each
     /// measurement is extra work over all d parameters).
     #[arg(long, value_name = "K", default_value = "0", value_parser = parse_count_or_zero)]
@@ -93,54 +89,24 @@ pub(crate) struct Args {
     skip_tests: bool,
     /// Where the point runs: cuda (burn-cuda, the check itself) or cpu (burn-ndarray, for a smoke
     /// run of a shrunk point on a machine without a GPU; the tests then run without `cuda`).
-    #[arg(long, value_enum, default_value_t = DeviceArg::Cuda)]
-    device: DeviceArg,
+    #[arg(long, value_enum, default_value_t = Device::Cuda)]
+    device: Device,
     /// The JSON file the result goes to.
     #[arg(long, default_value = "target/gpu-check/result.json")]
     out: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum TeacherArg {
-    FullRank,
-    PaperRandom,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DeviceArg {
-    Cuda,
-    Cpu,
-}
-
 /// Entry point of `cargo xtask gpu-check`.
 pub(crate) fn main(raw: &[String]) -> ExitCode {
-    let args =
-        match Args::try_parse_from(std::iter::once("cargo xtask gpu-check".to_owned()).chain(raw.iter().cloned())) {
-            Ok(args) => args,
-            Err(e) => {
-                use clap::error::ErrorKind;
-                if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                    print!("{e}");
-                    return ExitCode::SUCCESS;
-                }
-                let text = e.to_string();
-                let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-                eprintln!("{}", first.trim());
-                return ExitCode::from(2);
-            }
-        };
+    let args = match crate::parse_options::<Args>("cargo xtask gpu-check", raw) {
+        Ok(args) => args,
+        Err(status) => return status,
+    };
     #[cfg(not(feature = "cuda"))]
-    if args.device == DeviceArg::Cuda {
+    if args.device == Device::Cuda {
         return rerun_with_cuda(raw);
     }
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    crate::exit_status(run(&args))
 }
 
 /// The workspace's root manifest (xtask lives one level below the root).
@@ -175,60 +141,36 @@ fn rerun_with_cuda(raw: &[String]) -> ExitCode {
     }
 }
 
-/// The point's settings, checked.
-struct Point {
-    widths: Vec<usize>,
+/// The options, with the point's estimator settings checked.
+pub(crate) struct Check {
+    args: Args,
     config: EstimatorConfig,
-    n: usize,
 }
 
-/// Checks the options (before any test or build, so that a typo costs nothing), runs the tests and
-/// then the point; `Ok(false)` when a test failed or every chain diverged.
+/// Checks the options (before any test or build, so that a typo costs nothing), then runs the
+/// tests and the point on the backend of `--device`; `Ok(false)` when a test failed or every chain
+/// diverged.
 fn run(args: &Args) -> Result<bool, String> {
-    llc_theory::validate(&args.widths, 0).map_err(|e| format!("invalid --widths: {e}"))?;
-    let burn_in = args.burn_in.unwrap_or(args.steps / 5);
-    let config = EstimatorConfig {
-        n_chains: 1,
-        n_steps: args.steps,
-        n_burnin: burn_in,
-        thinning: 1,
-        batch_size: args.batch,
-        epsilon: args.epsilon,
-        epsilon_adaptation: None,
-        max_restarts: EstimatorConfig::default().max_restarts,
-        explosion_factor: EstimatorConfig::default().explosion_factor,
-        gamma: args.gamma,
-        n_beta: None,
-        sampler: SamplerKind::Sgld,
-        seed: args.seed,
-        acceptance_every: args.acceptance_every,
-        draw_loss: DrawLoss::Minibatch,
-        // Set for the backend in `run_point`.
-        noise: Default::default(),
-    };
+    llc_theory::validate(&args.widths.0, 0).map_err(|e| format!("invalid --widths: {e}"))?;
+    let config = EstimatorConfig::default()
+        .with_chains(1)
+        .with_steps(args.steps)
+        .with_burn_in(args.burn_in.unwrap_or(args.steps / 5))
+        .with_batch_size(args.batch)
+        .with_epsilon(args.epsilon)
+        .with_gamma(args.gamma)
+        .with_seed(args.seed)
+        .with_acceptance_every(args.acceptance_every);
     config.validate(args.n).map_err(|e| e.to_string())?;
-    let point = Point { widths: args.widths.clone(), config, n: args.n };
+    let check = Check { args: args.clone(), config };
+    // On the GPU the device is probed first: without one neither part can tell anything.
+    crate::OnDevice::GpuCheck(&check).run_on(args.device, "gpu-check")
+}
 
-    let tests = || if args.skip_tests { TestsReport::skipped() } else { run_tests(args.device) };
-    let (tests, result) = match args.device {
-        DeviceArg::Cpu => {
-            let tests = tests();
-            let device = Default::default();
-            let result = run_point::<crate::device::Cpu>(args, &point, &device, "CPU (burn-ndarray, f32)", &tests)?;
-            (tests, result)
-        }
-        #[cfg(feature = "cuda")]
-        DeviceArg::Cuda => {
-            // The GPU first: without one neither part can tell anything, so fail before the tests.
-            let device = crate::device::cuda_device()?;
-            let tests = tests();
-            let result = run_point::<crate::device::Gpu>(args, &point, &device, "GPU (burn-cuda, f32)", &tests)?;
-            (tests, result)
-        }
-        // `main` runs itself again with the feature before it gets here.
-        #[cfg(not(feature = "cuda"))]
-        DeviceArg::Cuda => return Err("--device cuda needs the `cuda` feature".into()),
-    };
+/// Both parts on backend `B`: the tests, then the point.
+pub(crate) fn run_on<B: AppBackend>(check: &Check, device: &B::Device) -> Result<bool, String> {
+    let tests = if check.args.skip_tests { TestsReport::skipped() } else { run_tests(B::DEVICE) };
+    let result = run_point::<B>(check, device, &tests)?;
     if tests.passed == Some(false) {
         eprintln!("gpu-check: the tests failed (see above)");
     }
@@ -253,12 +195,12 @@ impl TestsReport {
 
 /// Part 1: `cargo test --release` of the crates with a `cuda` feature, with it on (or off, with
 /// `--device cpu`).
-fn run_tests(device: DeviceArg) -> TestsReport {
+fn run_tests(device: Device) -> TestsReport {
     let mut args: Vec<String> = vec!["test".into(), "--release".into()];
     for krate in CUDA_CRATES {
         args.extend(["-p".into(), krate.into()]);
     }
-    if device == DeviceArg::Cuda {
+    if device == Device::Cuda {
         let features: Vec<String> = CUDA_CRATES.iter().map(|k| format!("{k}/cuda")).collect();
         args.extend(["--features".into(), features.join(",")]);
     }
@@ -320,25 +262,20 @@ impl Report {
 
 /// Part 2 on backend `B`: builds the teacher and the streamed data, samples, prints and writes the
 /// result; `Ok(false)` when the chain diverged.
-fn run_point<B: AutodiffBackend>(
-    args: &Args,
-    point: &Point,
-    device: &B::Device,
-    device_name: &str,
-    tests: &TestsReport,
-) -> Result<bool, String> {
-    let widths = &point.widths;
-    let params: usize = widths.windows(2).map(|w| w[0] * w[1]).sum();
-    let mut config = point.config.clone();
-    config.noise = crate::device::noise_placement::<B>();
-    let burn_in = config.n_burnin;
+fn run_point<B: AppBackend>(check: &Check, device: &B::Device, tests: &TestsReport) -> Result<bool, String> {
+    let args = &check.args;
+    let widths = &args.widths.0;
+    let params = parameter_count(widths, false);
+    let config = check.config.clone().with_noise(NoisePlacement::of::<B>());
+    let device_name = B::NAME;
     eprintln!(
         "gpu-check: part 2, one point on the {device_name}: DLN {} (d = {params}), n = {} streamed, batch {}, \
-         {} steps ({burn_in} burn-in), ε = {:e}, γ = {}, noise on the {}",
-        widths.iter().map(usize::to_string).collect::<Vec<_>>().join(","),
-        point.n,
+         {} steps ({} burn-in), ε = {:e}, γ = {}, noise on the {}",
+        args.widths,
+        args.n,
         config.batch_size,
         config.n_steps,
+        config.n_burnin,
         config.epsilon,
         config.gamma,
         config.noise.name(),
@@ -346,19 +283,9 @@ fn run_point<B: AutodiffBackend>(
 
     let started = Instant::now();
     eprintln!("gpu-check: building the teacher (f64 on the host, rank by SVD) …");
-    let teacher = match args.teacher {
-        TeacherArg::FullRank => DlnTeacher::full_rank(widths, args.seed),
-        TeacherArg::PaperRandom => DlnTeacher::random(widths, args.seed),
-    }
-    .map_err(|e| format!("cannot build the teacher: {e}"))?;
-    let rank = teacher.true_rank();
-    let lambda = llc_theory::dln_learning_coefficient(widths, rank)
-        .map_err(|e| format!("theory at the teacher's rank {rank}: {e}"))?
-        .lambda();
-    let inputs = SyntheticInputs::new(args.seed.wrapping_add(1), point.n, widths[0]).map_err(|e| e.to_string())?;
-    let data = RegressionData::<B>::dln(&teacher, inputs, DataForm::Streaming, device).map_err(|e| e.to_string())?;
-    let model = teacher.to_module::<B>(device);
-    let data = Regression(data);
+    let teacher = dln_teacher(widths, args.teacher, None, args.seed).map_err(|e| e.to_string())?;
+    let data = Synthetic { n: args.n, seed: args.seed, form: DataForm::Streaming };
+    let DlnPoint { point, rank, lambda } = dln_point::<B>(&teacher, data, device).map_err(|e| e.to_string())?;
     let setup_seconds = started.elapsed().as_secs_f64();
     eprintln!("gpu-check: teacher rank {rank}, λ = {lambda}; set up in {setup_seconds:.1} s; sampling …");
 
@@ -368,13 +295,10 @@ fn run_point<B: AutodiffBackend>(
         tests: tests.clone(),
         widths: widths.clone(),
         params,
-        teacher: match args.teacher {
-            TeacherArg::FullRank => "full-rank",
-            TeacherArg::PaperRandom => "paper-random",
-        },
+        teacher: args.teacher.name(),
         rank,
-        n: data.len(),
-        n_beta: config.n_beta_for(point.n),
+        n: point.data.len(),
+        n_beta: config.n_beta_for(args.n),
         data_form: "streaming",
         config: config.clone(),
         setup_seconds,
@@ -391,15 +315,7 @@ fn run_point<B: AutodiffBackend>(
     report.write(&args.out)?;
     let mut progress = Milestones::new(report, args.out.clone());
     // A noiseless teacher has L_n(w*) = 0 (streamed data is never held, so it is not recomputed).
-    let estimate = estimate_llc(
-        &model,
-        &data,
-        |m: &Dln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone()),
-        &config,
-        InitLoss::Known(0.0),
-        &mut progress,
-    )
-    .map_err(|e| e.to_string())?;
+    let estimate = point.estimate(dln_loss, config.clone(), &mut progress).map_err(|e| e.to_string())?;
 
     let mut report = progress.report;
     let finished = estimate.lambda_hat.is_finite();
@@ -414,7 +330,7 @@ fn run_point<B: AutodiffBackend>(
     report.diverged = estimate.diagnostics.diverged.first().map(|d| d.to_string());
     report.write(&args.out)?;
 
-    println!("gpu-check on the {device_name}: DLN d = {params}, rank {rank}, n = {}", point.n);
+    println!("gpu-check on the {device_name}: DLN d = {params}, rank {rank}, n = {}", args.n);
     println!("  steps/s        {:.1}  ({:.0} s of sampling)", estimate.steps_per_second, estimate.seconds);
     match report.lambda_hat {
         Some(hat) => println!("  estimated      λ̂ = {hat:.1}"),
@@ -494,42 +410,6 @@ fn minutes(seconds: f64) -> String {
     format!("{}m {:02}s", s / 60, s % 60)
 }
 
-/// Parses a count ≥ 1, accepting scientific notation for whole numbers (1e6).
-fn parse_count(text: &str) -> Result<usize, String> {
-    match parse_count_or_zero(text)? {
-        0 => Err(format!("expected a whole number ≥ 1, got '{text}'")),
-        n => Ok(n),
-    }
-}
-
-/// Parses a count ≥ 0, accepting scientific notation for whole numbers.
-fn parse_count_or_zero(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    if let Ok(n) = t.parse::<usize>() {
-        return Ok(n);
-    }
-    match t.parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 1e15 => Ok(x as usize),
-        _ => Err(format!("expected a whole number ≥ 0, got '{text}'")),
-    }
-}
-
-/// Parses a finite number > 0.
-fn parse_positive(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("expected a finite number > 0, got '{text}'")),
-    }
-}
-
-/// Parses a finite number ≥ 0.
-fn parse_non_negative(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!("expected a finite number ≥ 0, got '{text}'")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,21 +421,20 @@ mod tests {
     #[test]
     fn the_defaults_are_the_documented_paper_scale_point() {
         let args = parse(&[]).unwrap();
-        assert_eq!(args.widths, [1000, 4800, 4800, 4800, 4800, 4800, 1000]);
-        let params: usize = args.widths.windows(2).map(|w| w[0] * w[1]).sum();
-        assert_eq!(params, 101_760_000);
-        assert_eq!(llc_theory::dln_learning_coefficient(&args.widths, 1000).unwrap().lambda(), 500_000.0);
+        assert_eq!(args.widths.0, [1000, 4800, 4800, 4800, 4800, 4800, 1000]);
+        assert_eq!(parameter_count(&args.widths.0, false), 101_760_000);
+        assert_eq!(llc_theory::dln_learning_coefficient(&args.widths.0, 1000).unwrap().lambda(), 500_000.0);
         assert_eq!((args.n, args.steps, args.burn_in, args.batch), (1_000_000, 50_000, None, 500));
         assert_eq!((args.epsilon, args.gamma), (2e-8, 1.0));
-        assert_eq!(args.device, DeviceArg::Cuda);
+        assert_eq!(args.device, Device::Cuda);
         assert_eq!(args.out, PathBuf::from("target/gpu-check/result.json"));
     }
 
     #[test]
     fn options_shrink_the_point_and_bad_ones_are_refused() {
         let args = parse(&["--widths", "20,30,25,10", "--n", "1e4", "--steps", "200", "--device", "cpu"]).unwrap();
-        assert_eq!(args.widths, vec![20, 30, 25, 10]);
-        assert_eq!((args.n, args.steps, args.device), (10_000, 200, DeviceArg::Cpu));
+        assert_eq!(args.widths.0, vec![20, 30, 25, 10]);
+        assert_eq!((args.n, args.steps, args.device), (10_000, 200, Device::Cpu));
         for bad in [&["--steps", "0"][..], &["--epsilon", "-1"], &["--widths", "5,x"], &["--device", "tpu"]] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }

@@ -17,21 +17,20 @@
 //! prepared check for a machine with one NVIDIA GPU; without the `cuda` feature it runs itself again
 //! through cargo with it.
 //!
-//! Features: `cuda` adds `--device cuda` to `reproduce` (burn-cuda); `blas` sends burn-ndarray's
-//! matrix products to the system's OpenBLAS (`openblas.rs`). Neither is part of the default build.
+//! The tasks hold their options, plans and reports; the teachers and data, the backends, the value
+//! parsers and the figures come from the `llc-app` crate, which the `llc` command shares.
+//! Features: `cuda` adds `--device cuda` to the tasks (burn-cuda); `blas` sends burn-ndarray's
+//! matrix products to the system's OpenBLAS (`llc_app::blas`). Neither is part of the default
+//! build.
 
 mod bench;
-mod device;
-mod figures;
 mod gpu_check;
-// The same restart as the `llc` binary's, from the one source file (both binaries are leaves, with
-// no library crate between them where it could live).
-#[cfg(feature = "blas")]
-#[path = "../../crates/llc-cli/src/openblas.rs"]
-mod openblas;
 mod reproduce;
 
 use std::process::ExitCode;
+
+use clap::Parser;
+use llc_app::{AppBackend, Device, OnBackend};
 
 const HELP: &str = "\
 usage: cargo xtask <TASK> [OPTIONS]
@@ -47,9 +46,9 @@ tasks:
 
 fn main() -> ExitCode {
     // The `blas` build first restarts itself with OpenBLAS's settings in the environment (see
-    // `openblas.rs` for why that cannot wait).
+    // `llc_app::blas` for why that cannot wait).
     #[cfg(feature = "blas")]
-    if let Some(status) = openblas::reexec_with_settings() {
+    if let Some(status) = llc_app::blas::reexec_with_settings() {
         return status;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +63,58 @@ fn main() -> ExitCode {
         Some(other) => {
             eprintln!("error: unknown task '{other}'; run `cargo xtask help` for the list");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Parses a task's options (`name` is how its usage names it, e.g. `cargo xtask bench`); a bad one
+/// is reported on one line with exit status 2, and `--help` prints the help and succeeds.
+fn parse_options<P: Parser>(name: &str, args: &[String]) -> Result<P, ExitCode> {
+    P::try_parse_from(std::iter::once(name.to_owned()).chain(args.iter().cloned()))
+        .map_err(|e| llc_app::report::report_clap_error(&e))
+}
+
+/// A task's outcome as its exit status: 0 when it succeeded, 1 when it ran but found a failure
+/// (`Ok(false)`), 2 with the error on one line when it could not run.
+fn exit_status(outcome: Result<bool, String>) -> ExitCode {
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The work of a task that runs estimates, on the backend its `--device` names.
+enum OnDevice<'a> {
+    /// `reproduce`: the suites.
+    Reproduce(&'a reproduce::Args),
+    /// `gpu-check`: the tests, then the point.
+    GpuCheck(&'a gpu_check::Check),
+    /// `bench memory`: one long estimate.
+    BenchMemory(&'a bench::memory::Args),
+    /// `bench measure-size`: one size of the throughput benchmark.
+    BenchSize(&'a bench::throughput::ChildArgs),
+}
+
+impl OnDevice<'_> {
+    /// Runs the work on `device`, the value of the `--device` of `command` (e.g. `reproduce`).
+    fn run_on(self, device: Device, command: &str) -> Result<bool, String> {
+        llc_app::on_backend(device, self).unwrap_or_else(|e| Err(e.message("xtask", command)))
+    }
+}
+
+impl OnBackend for OnDevice<'_> {
+    type Output = Result<bool, String>;
+
+    fn run<B: AppBackend>(self, device: &B::Device) -> Self::Output {
+        match self {
+            Self::Reproduce(args) => reproduce::run_on::<B>(args, device),
+            Self::GpuCheck(check) => gpu_check::run_on::<B>(check, device),
+            Self::BenchMemory(args) => bench::memory::measure::<B>(args, device),
+            Self::BenchSize(args) => bench::throughput::measure_size::<B>(args, device),
         }
     }
 }

@@ -32,10 +32,12 @@ use std::path::{Path, PathBuf};
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Arg, CommandFactory};
+use llc_app::parse::Widths;
+use llc_app::report::one_line;
 use toml::{Spanned, Value};
 
-use crate::args::{Cli, GridValues, ParseError, Widths};
-use crate::exit::{Failure, one_line};
+use crate::args::{Cli, GridValues, ParseError};
+use crate::exit::Failure;
 
 /// Reads a config file's bytes: [`read_file`], or a stand-in in tests.
 pub(crate) type ReadFile<'a> = dyn Fn(&Path) -> std::io::Result<Vec<u8>> + 'a;

@@ -1,57 +1,29 @@
-//! `llc estimate dln|mlp`: λ̂ by multi-chain SGLD at a random teacher, with the exact λ beside it
-//! where theory has it.
+//! `llc estimate dln|mlp`: λ̂ by multi-chain SGLD (or MALA) at a random teacher, with the exact λ
+//! beside it where theory has it.
 
 use std::io::Write;
-use std::time::{Duration, Instant};
 
-use burn::tensor::Tensor;
-use burn::tensor::backend::{AutodiffBackend, Backend};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use llc_app::{
+    AUTO_EPSILON_START, AppBackend, DlnPoint, Synthetic, dln_loss, dln_point, dln_teacher, mlp_loss, mlp_point,
+    mlp_teacher, parameter_count, rescaled_mlp, stacked_dln_loss,
+};
 use llc_estimators::{
-    DataSource, Divergence, EpsilonAdaptation, Estimator, EstimatorConfig, InitLoss, LlcEstimate, NoisePlacement,
+    Divergence, EpsilonAdaptation, Estimator, EstimatorConfig, EstimatorError, LlcEstimate, NoiseHome, NoisePlacement,
     Progress, Restart, SamplerKind,
 };
-use llc_models::{DataForm, DlnTeacher, MlpTeacher, RegressionData, StackedDln, SyntheticInputs, mse, mse_per_copy};
+use llc_models::StackedDln;
 use llc_sampler::DiagonalPreconditioner;
 use serde::Serialize;
 
-use crate::args::{
-    AUTO_EPSILON_START, DataFormArg, DeviceArg, EpsilonArg, EstimateArgs, EstimateDlnArgs, EstimateMlpArgs,
-    PreconditionerArg, TeacherArg,
-};
-use crate::device::Cpu;
-#[cfg(feature = "cuda")]
-use crate::device::Gpu;
+use crate::args::{EpsilonArg, EstimateArgs, EstimateDlnArgs, EstimateMlpArgs, PreconditionerArg};
 use crate::exit::Failure;
-
-/// Adapts the models crate's regression data to the estimator's [`DataSource`].
-pub(crate) struct Regression<B: Backend>(RegressionData<B>);
-
-impl<B: Backend> DataSource for Regression<B> {
-    type Batch = (Tensor<B, 2>, Tensor<B, 2>);
-
-    fn len(&self) -> usize {
-        self.0.n()
-    }
-
-    fn batch(&self, indices: &[usize]) -> Self::Batch {
-        // The estimator only asks for indices below n, the one condition `batch` checks.
-        self.0.batch(indices).expect("the estimator draws indices below n")
-    }
-}
+use crate::progress::Bar;
 
 /// The JSON form of `llc estimate … --json`.
 #[derive(Debug, Serialize)]
 struct EstimateReport {
-    model: &'static str,
-    widths: Vec<usize>,
-    params: usize,
-    /// Rank of the teacher's product (DLN only).
-    rank: Option<usize>,
-    /// Aoyagi's λ (DLN only).
-    lambda: Option<f64>,
-    /// d/2, the bound every λ satisfies.
-    regular_lambda: f64,
+    #[serde(flatten)]
+    network: NetworkReport,
     lambda_hat: Option<f64>,
     lambda_hat_std: Option<f64>,
     /// (λ̂ − λ)/λ where λ is known and nonzero.
@@ -96,12 +68,14 @@ struct DiagnosticsReport {
     predicted_bias: Option<f64>,
 }
 
-/// The estimator settings from the flags, with the documented defaults. On a GPU the noise is
-/// drawn on the device, so that no d-sized buffer crosses the bus at each step.
+/// The estimator settings from the flags, with the documented defaults, for chains on backend `B`
+/// (which says where the noise is drawn: on a GPU on the device, so that no d-sized buffer crosses
+/// the bus at each step).
 ///
 /// Flags that only mean something together (--target-acceptance or --max-bias without --epsilon
-/// auto) are refused here; everything else is checked by `EstimatorConfig::validate`.
-pub(crate) fn estimator_config(args: &EstimateArgs) -> Result<EstimatorConfig, Failure> {
+/// auto, --max-bias with MALA) are refused here; everything else is checked by
+/// `EstimatorConfig::validate`.
+pub(crate) fn estimator_config<B: NoiseHome>(args: &EstimateArgs) -> Result<EstimatorConfig, Failure> {
     let epsilon = args.epsilon();
     if args.target_acceptance.is_some() && epsilon != EpsilonArg::Auto {
         return Err(Failure::usage("--target-acceptance only applies with --epsilon auto, not with a fixed ε"));
@@ -109,153 +83,58 @@ pub(crate) fn estimator_config(args: &EstimateArgs) -> Result<EstimatorConfig, F
     if args.max_bias.is_some() && epsilon != EpsilonArg::Auto {
         return Err(Failure::usage("--max-bias only applies with --epsilon auto, not with a fixed ε"));
     }
-    let default = EpsilonAdaptation::default();
     let sampler = args.sampler.kind();
-    let target_acceptance = Some(args.target_acceptance.unwrap_or(default.target_for(sampler != SamplerKind::Mala)));
-    let max_bias = args.max_bias.unwrap_or(default.max_bias);
-    let burn_in = args.burn_in.unwrap_or(args.steps / 5);
-    Ok(EstimatorConfig {
-        n_chains: args.chains,
-        n_steps: args.steps,
-        n_burnin: burn_in,
-        thinning: 1,
-        batch_size: args.batch,
-        epsilon: match epsilon {
-            EpsilonArg::Fixed(epsilon) => epsilon,
-            EpsilonArg::Auto => AUTO_EPSILON_START,
-        },
-        epsilon_adaptation: (epsilon == EpsilonArg::Auto).then_some(EpsilonAdaptation {
-            target_acceptance,
-            max_bias,
-            ..default
-        }),
-        max_restarts: args.max_restarts,
-        explosion_factor: EstimatorConfig::default().explosion_factor,
-        gamma: args.gamma,
-        n_beta: args.n_beta,
-        sampler,
-        seed: args.seed,
-        acceptance_every: args.acceptance_every,
-        draw_loss: args.draw_loss.kind(),
-        noise: match args.device {
-            DeviceArg::Cpu => NoisePlacement::Host,
-            DeviceArg::Cuda => NoisePlacement::Device,
-        },
+    let step_bias = sampler != SamplerKind::Mala;
+    if args.max_bias.is_some() && !step_bias {
+        return Err(Failure::usage("--max-bias does not apply to --sampler mala, which has no step-size bias to cap"));
+    }
+    let config = EstimatorConfig::default()
+        .with_chains(args.chains)
+        .with_steps(args.steps)
+        .with_burn_in(args.burn_in.unwrap_or(args.steps / 5))
+        .with_batch_size(args.batch)
+        .with_max_restarts(args.max_restarts)
+        .with_gamma(args.gamma)
+        .with_sampler(sampler)
+        .with_seed(args.seed)
+        .with_acceptance_every(args.acceptance_every)
+        .with_draw_loss(args.draw_loss.kind())
+        .with_noise(NoisePlacement::of::<B>());
+    let config = EstimatorConfig { n_beta: args.n_beta, ..config };
+    Ok(match epsilon {
+        EpsilonArg::Fixed(epsilon) => config.with_epsilon(epsilon),
+        EpsilonArg::Auto => {
+            let default = EpsilonAdaptation::default();
+            config.with_epsilon(AUTO_EPSILON_START).with_epsilon_adaptation(EpsilonAdaptation {
+                target_acceptance: Some(args.target_acceptance.unwrap_or(default.target_for(step_bias))),
+                max_bias: args.max_bias.unwrap_or(default.max_bias),
+                ..default
+            })
+        }
     })
 }
 
-fn data_form(arg: DataFormArg) -> DataForm {
-    match arg {
-        DataFormArg::Auto => DataForm::Auto,
-        DataFormArg::Materialized => DataForm::Materialized,
-        DataFormArg::Streaming => DataForm::Streaming,
+impl EstimateArgs {
+    /// The data set of the teacher the flags describe.
+    pub(crate) fn synthetic(&self) -> Synthetic {
+        Synthetic { n: self.n, seed: self.seed, form: self.data.form() }
     }
 }
 
-/// `llc estimate dln` on the device that `--device` names.
-pub(crate) fn run_dln(args: &EstimateDlnArgs) -> Result<(), Failure> {
-    match args.common.device {
-        DeviceArg::Cpu => run_dln_on::<Cpu>(args, &Default::default()),
-        #[cfg(feature = "cuda")]
-        DeviceArg::Cuda => run_dln_on::<Gpu>(args, &crate::device::cuda_device()?),
-        #[cfg(not(feature = "cuda"))]
-        DeviceArg::Cuda => Err(crate::device::cuda_not_built("dln")),
-    }
+/// Validates a network's widths (and a DLN teacher's rank) with the theory crate, whose messages
+/// name the problem.
+pub(crate) fn check_network(widths: &[usize], rank: Option<usize>) -> Result<(), Failure> {
+    llc_theory::validate(widths, rank.unwrap_or(0)).map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
+    Ok(())
 }
 
-/// `llc estimate mlp` on the device that `--device` names.
-pub(crate) fn run_mlp(args: &EstimateMlpArgs) -> Result<(), Failure> {
-    match args.common.device {
-        DeviceArg::Cpu => run_mlp_on::<Cpu>(args, &Default::default()),
-        #[cfg(feature = "cuda")]
-        DeviceArg::Cuda => run_mlp_on::<Gpu>(args, &crate::device::cuda_device()?),
-        #[cfg(not(feature = "cuda"))]
-        DeviceArg::Cuda => Err(crate::device::cuda_not_built("mlp")),
-    }
-}
-
-/// A teacher network with its data set: the point w* an estimate measures, and what it needs.
-pub(crate) struct Setup<M, B: Backend> {
-    /// The teacher as a module: w*.
-    pub(crate) model: M,
-    /// The noiseless data set y = teacher(x).
-    pub(crate) data: Regression<B>,
-    /// Whether the data set is held in memory (else generated per minibatch).
-    pub(crate) materialized: bool,
-    /// How the estimator obtains L_n(w*).
-    pub(crate) init: InitLoss,
-}
-
-/// A DLN teacher's [`Setup`], the rank of its product and Aoyagi's λ for that rank.
-pub(crate) type DlnSetup<B> = (Setup<llc_models::Dln<B>, B>, usize, f64);
-
-/// A DLN teacher and its data set, with the teacher's rank and Aoyagi's λ for it. Callers validate
-/// the widths and the rank with `llc_theory::validate` first, whose messages name the problem.
-pub(crate) fn dln_setup<B: AutodiffBackend>(
-    widths: &[usize],
-    rank: Option<usize>,
-    teacher: TeacherArg,
-    common: &EstimateArgs,
-    device: &B::Device,
-) -> Result<DlnSetup<B>, Failure> {
-    let teacher = match (rank, teacher) {
-        (Some(rank), _) => DlnTeacher::with_rank(widths, rank, common.seed),
-        (None, TeacherArg::FullRank) => DlnTeacher::full_rank(widths, common.seed),
-        (None, TeacherArg::PaperRandom) => DlnTeacher::random(widths, common.seed),
-    }
-    .map_err(|e| Failure::usage(format!("cannot build the teacher: {e}")))?;
-    let rank = teacher.true_rank();
-    let theory = llc_theory::dln_learning_coefficient(widths, rank)
-        .map_err(|e| Failure::other(format!("theory failed for the teacher's rank {rank}: {e}")))?;
-    let inputs = SyntheticInputs::new(common.seed.wrapping_add(1), common.n, widths[0])
-        .map_err(|e| Failure::usage(format!("cannot define the data set: {e}")))?;
-    let data = RegressionData::<B>::dln(&teacher, inputs, data_form(common.data), device)
-        .map_err(|e| Failure::usage(format!("cannot build the data set: {e}")))?;
-    let model = teacher.to_module::<B>(device);
-    Ok((setup(model, data), rank, theory.lambda()))
-}
-
-/// An MLP teacher (hidden biases N(0, 1)) and its data set.
-pub(crate) fn mlp_setup<B: AutodiffBackend>(
-    widths: &[usize],
-    common: &EstimateArgs,
-    device: &B::Device,
-) -> Result<Setup<llc_models::Mlp<B>, B>, Failure> {
-    let teacher = MlpTeacher::random(widths, common.seed, 1.0)
-        .map_err(|e| Failure::usage(format!("cannot build the teacher: {e}")))?;
-    let inputs = SyntheticInputs::new(common.seed.wrapping_add(1), common.n, widths[0])
-        .map_err(|e| Failure::usage(format!("cannot define the data set: {e}")))?;
-    let data = RegressionData::<B>::mlp(&teacher, inputs, data_form(common.data), device)
-        .map_err(|e| Failure::usage(format!("cannot build the data set: {e}")))?;
-    Ok(setup(teacher.to_module::<B>(device), data))
-}
-
-/// The [`Setup`] of a teacher module and its data.
-fn setup<M, B: Backend>(model: M, data: RegressionData<B>) -> Setup<M, B> {
-    let materialized = data.is_materialized();
-    // A noiseless teacher has L_n(w*) = 0 exactly; with data in memory it is also checked.
-    let init = if materialized { InitLoss::Compute { chunk: 4096 } } else { InitLoss::Known(0.0) };
-    Setup { model, data: Regression(data), materialized, init }
-}
-
-/// The mean squared error of a DLN on a minibatch.
-pub(crate) fn dln_loss<B: Backend>(m: &llc_models::Dln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)) -> Tensor<B, 1> {
-    mse(m.forward(x.clone()), y.clone())
-}
-
-/// The mean squared error of an MLP on a minibatch.
-pub(crate) fn mlp_loss<B: Backend>(m: &llc_models::Mlp<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)) -> Tensor<B, 1> {
-    mse(m.forward(x.clone()), y.clone())
-}
-
-fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) -> Result<(), Failure> {
+/// `llc estimate dln` on backend `B`.
+pub(crate) fn run_dln<B: AppBackend>(args: &EstimateDlnArgs, device: &B::Device) -> Result<(), Failure> {
     let widths = &args.network.widths.0;
-    // Validate the shape and rank with the theory crate first: its messages name the problem.
-    llc_theory::validate(widths, args.network.rank.unwrap_or(0))
-        .map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
+    check_network(widths, args.network.rank)?;
     let common = &args.common;
-    let config = estimator_config(common)?;
-    config.validate(common.n).map_err(|e| estimator_failure(e.into()))?;
+    let config = estimator_config::<B>(common)?;
+    config.validate(common.n).map_err(EstimatorError::from)?;
     // What the stacked estimator would refuse, refused before the teacher and the data are built.
     if args.stack > 1 && config.sampler == SamplerKind::Mala {
         return Err(Failure::usage("--stack needs an SGLD sampler: MALA runs its chains one at a time"));
@@ -274,50 +153,31 @@ fn run_dln_on<B: AutodiffBackend>(args: &EstimateDlnArgs, device: &B::Device) ->
         copies: args.stack,
         estimates: 1,
     })?;
-    let (Setup { model, data, materialized, init }, rank, lambda) =
-        dln_setup::<B>(widths, args.network.rank, args.network.teacher, common, device)?;
-
+    let teacher = dln_teacher(widths, args.network.teacher, args.network.rank, common.seed)?;
+    let DlnPoint { point, rank, lambda } = dln_point::<B>(&teacher, common.synthetic(), device)?;
     let estimate = run_with_progress(common, |progress| {
         if args.stack == 1 {
-            return Estimator::new(&model, &data, dln_loss)
-                .with_config(config.clone())
-                .with_init_loss(init)
-                .with_progress(progress)
-                .run();
+            return point.estimate(dln_loss, config.clone(), progress);
         }
         let copies = args.stack;
-        let stacked = StackedDln::replicate(&model, copies).map_err(llc_estimators::EstimatorError::model)?;
-        // The batch holds the C chains' minibatches one after another: block c is chain c's.
-        let stacked_loss = |m: &StackedDln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| {
-            let ([rows, width_in], width_out) = (x.dims(), y.dims()[1]);
-            let x = x.clone().reshape([copies, rows / copies, width_in]);
-            let y = y.clone().reshape([copies, rows / copies, width_out]);
-            mse_per_copy(m.forward(x), y)
-        };
-        Estimator::new(&stacked, &data, stacked_loss)
+        let stacked = StackedDln::replicate(&point.model, copies).map_err(EstimatorError::model)?;
+        Estimator::new(&stacked, &point.data, stacked_dln_loss(copies))
             .with_config(config.clone())
             .with_stacked_chains(copies)
-            .with_init_loss(init)
+            .with_init_loss(point.init)
             .with_progress(progress)
             .run()
     })?;
-    let report = build_report(
-        "dln",
-        widths.clone(),
-        model_params(widths, false),
-        Some((rank, lambda)),
-        materialized,
-        common.device,
-        estimate,
-    );
-    emit(&report, common.json)
+    let network = Network { model: Model::Dln, widths: widths.clone(), theory: Some((rank, lambda)) };
+    emit(&build_report::<B>(&network, point.data_form(), estimate), common.json)
 }
 
-fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) -> Result<(), Failure> {
-    let widths = &args.widths.0;
-    llc_theory::validate(widths, 0).map_err(|e| Failure::usage(format!("invalid network: {e}")))?;
+/// `llc estimate mlp` on backend `B`.
+pub(crate) fn run_mlp<B: AppBackend>(args: &EstimateMlpArgs, device: &B::Device) -> Result<(), Failure> {
+    let widths = &args.network.widths.0;
+    check_network(widths, None)?;
     let common = &args.common;
-    let mut config = estimator_config(common)?;
+    let mut config = estimator_config::<B>(common)?;
     match (args.preconditioner, config.sampler) {
         (PreconditionerArg::Rmsprop, SamplerKind::Sgld | SamplerKind::RmspropSgld) => {
             config.sampler = SamplerKind::RmspropSgld
@@ -334,7 +194,7 @@ fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) ->
         }
         _ => {}
     }
-    config.validate(common.n).map_err(|e| estimator_failure(e.into()))?;
+    config.validate(common.n).map_err(EstimatorError::from)?;
     crate::memory::check(&crate::memory::Run {
         widths,
         biases: true,
@@ -343,175 +203,140 @@ fn run_mlp_on<B: AutodiffBackend>(args: &EstimateMlpArgs, device: &B::Device) ->
         copies: 1,
         estimates: 1,
     })?;
-    let Setup { mut model, data, materialized, init } = mlp_setup::<B>(widths, common, device)?;
+    let teacher = mlp_teacher(widths, common.seed, 1.0)?;
+    let mut point = mlp_point::<B>(&teacher, common.synthetic(), device)?;
 
     // The measured point: the teacher, with every hidden neuron rescaled by α if asked (the same
     // function, so the same data and the same true λ), and the preconditioner matched to it.
-    let mut matched: Vec<Vec<f32>> = Vec::new();
+    let mut preconditioner = None;
     if let Some(alpha) = args.rescale {
-        let bad = |e: llc_models::ModelError| Failure::usage(format!("invalid --rescale {alpha:?}: {e}"));
-        for layer in 0..model.hidden_layers() {
-            let alphas = vec![alpha as f32; widths[layer + 1]];
-            let factors = model.rescale_preconditioner(layer, &alphas).map_err(bad)?;
-            model = model.rescale_hidden(layer, &alphas).map_err(bad)?;
-            if matched.is_empty() {
-                matched = factors.into_iter().map(|p| p.factors).collect();
-            } else {
-                for (acc, p) in matched.iter_mut().zip(factors) {
-                    acc.iter_mut().zip(p.factors).for_each(|(a, f)| *a *= f);
-                }
-            }
+        let (model, matched) = rescaled_mlp(&point.model, alpha as f32)
+            .map_err(|e| Failure::usage(format!("invalid --rescale {alpha:?}: {e}")))?;
+        point.model = model;
+        if args.preconditioner == PreconditionerArg::Matched && !matched.is_empty() {
+            let matched = DiagonalPreconditioner::in_visit_order(&point.model, matched)
+                .map_err(|e| Failure::other(format!("cannot build the matched preconditioner: {e}")))?;
+            preconditioner = Some(matched);
         }
     }
-    let preconditioner = match (args.preconditioner, matched.is_empty()) {
-        (PreconditionerArg::Matched, false) => Some(
-            DiagonalPreconditioner::in_visit_order(&model, matched)
-                .map_err(|e| Failure::other(format!("cannot build the matched preconditioner: {e}")))?,
-        ),
-        _ => None,
-    };
     let estimate = run_with_progress(common, |progress| {
-        let estimator = Estimator::new(&model, &data, mlp_loss)
-            .with_config(config.clone())
-            .with_init_loss(init)
-            .with_progress(progress);
+        let estimator = point.estimator(mlp_loss).with_config(config.clone()).with_progress(progress);
         match preconditioner {
             Some(p) => estimator.with_preconditioner(p).run(),
             None => estimator.run(),
         }
     })?;
-    let report =
-        build_report("mlp", widths.clone(), model_params(widths, true), None, materialized, common.device, estimate);
-    emit(&report, common.json)
-}
-
-/// The number of parameters d of a network with these widths (with or without biases).
-pub(crate) fn model_params(widths: &[usize], biases: bool) -> usize {
-    widths.windows(2).map(|w| w[0] * w[1] + if biases { w[1] } else { 0 }).sum()
+    let network = Network { model: Model::Mlp, widths: widths.clone(), theory: None };
+    emit(&build_report::<B>(&network, point.data_form(), estimate), common.json)
 }
 
 /// Runs the estimate with a progress bar on stderr that appears only if the run lasts over a
 /// second and stderr is a terminal.
 fn run_with_progress(
     args: &EstimateArgs,
-    run: impl FnOnce(&mut dyn Progress) -> Result<LlcEstimate, llc_estimators::EstimatorError>,
+    run: impl FnOnce(&mut dyn Progress) -> Result<LlcEstimate, EstimatorError>,
 ) -> Result<LlcEstimate, Failure> {
     let mut progress = Bar::new(args.quiet);
-    run(&mut progress).map_err(estimator_failure)
+    Ok(run(&mut progress)?)
 }
 
-/// An estimator error as the CLI reports it: a bad configuration is the input's fault.
-pub(crate) fn estimator_failure(e: llc_estimators::EstimatorError) -> Failure {
-    match e {
-        e if e.is_input_error() => Failure::usage(e.to_string()),
-        other => Failure::other(other.to_string()),
-    }
+/// The kind of network an estimate measures (`model` in the JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Model {
+    /// A deep linear network (no biases).
+    Dln,
+    /// A ReLU network with biases.
+    Mlp,
 }
 
-/// An indicatif bar that stays hidden for the first second.
-pub(crate) struct Bar {
-    bar: ProgressBar,
-    started: Instant,
-    shown: bool,
-    quiet: bool,
-    /// A bar over several estimates (`llc calibrate`): its length is set once, the estimates'
-    /// start and finish leave it alone, and divergences are left to the caller to report.
-    spanning: bool,
-}
-
-impl Bar {
-    /// A bar for one estimate.
-    pub(crate) fn new(quiet: bool) -> Self {
-        let bar = ProgressBar::hidden();
-        bar.set_message("sampling");
-        Self { bar, started: Instant::now(), shown: false, quiet, spanning: false }
+impl Model {
+    /// Whether its layers have biases.
+    pub(crate) fn biases(self) -> bool {
+        self == Self::Mlp
     }
 
-    /// A bar over several estimates of `total_steps` chain-steps in all; [`Bar::set_message`] names
-    /// the current one and [`Bar::done`] clears it.
-    pub(crate) fn spanning(quiet: bool, total_steps: u64) -> Self {
-        let bar = Self { spanning: true, ..Self::new(quiet) };
-        bar.bar.set_length(total_steps);
-        bar
-    }
-
-    /// The text before the bar.
-    pub(crate) fn set_message(&self, message: String) {
-        self.bar.set_message(message);
-    }
-
-    /// Clears the bar from the terminal.
-    pub(crate) fn done(&self) {
-        self.bar.finish_and_clear();
-    }
-}
-
-impl Progress for Bar {
-    fn start(&mut self, total_steps: u64) {
-        if !self.spanning {
-            self.bar.set_length(total_steps);
-            self.started = Instant::now();
-        }
-    }
-
-    fn advance(&mut self, steps: u64) {
-        self.bar.inc(steps);
-        if !self.shown && !self.quiet && self.started.elapsed() > Duration::from_secs(1) {
-            self.shown = true;
-            self.bar.set_style(
-                ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} chain-steps  {elapsed} elapsed, ETA {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            self.bar.set_draw_target(ProgressDrawTarget::stderr());
-        }
-    }
-
-    fn diverged(&mut self, divergence: &Divergence) {
-        if !self.spanning {
-            self.bar.suspend(|| eprintln!("warning: {divergence}; the other chains go on"));
-        }
-    }
-
-    fn restarted(&mut self, restart: &Restart) {
-        // The chain redoes the steps it had taken.
-        self.bar.inc_length(restart.step as u64);
-        if !self.spanning {
-            self.bar.suspend(|| eprintln!("warning: {restart}"));
-        }
-    }
-
-    fn finish(&mut self) {
-        if !self.spanning {
-            self.bar.finish_and_clear();
+    /// Its name in a sentence.
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Dln => "deep linear network",
+            Self::Mlp => "ReLU network",
         }
     }
 }
 
-/// The report of a finished estimate; `theory` is the teacher's rank and Aoyagi's λ, where known.
-fn build_report(
-    model: &'static str,
-    widths: Vec<usize>,
-    params: usize,
-    theory: Option<(usize, f64)>,
-    materialized: bool,
-    device: DeviceArg,
-    e: LlcEstimate,
-) -> EstimateReport {
-    let (rank, lambda) = (theory.map(|t| t.0), theory.map(|t| t.1));
+/// The network an estimate or a calibration measures.
+pub(crate) struct Network {
+    pub(crate) model: Model,
+    /// Layer widths, input first.
+    pub(crate) widths: Vec<usize>,
+    /// The teacher's rank and Aoyagi's λ (DLN only).
+    pub(crate) theory: Option<(usize, f64)>,
+}
+
+impl Network {
+    /// Aoyagi's λ, where known.
+    pub(crate) fn lambda(&self) -> Option<f64> {
+        self.theory.map(|t| t.1)
+    }
+
+    /// The network as reports give it.
+    pub(crate) fn report(&self) -> NetworkReport {
+        let params = parameter_count(&self.widths, self.model.biases());
+        NetworkReport {
+            model: self.model,
+            widths: self.widths.clone(),
+            params,
+            rank: self.theory.map(|t| t.0),
+            lambda: self.lambda(),
+            regular_lambda: params as f64 / 2.0,
+        }
+    }
+}
+
+/// The network of a report: the first keys of the JSON of `llc estimate` and `llc calibrate`.
+#[derive(Debug, Serialize)]
+pub(crate) struct NetworkReport {
+    pub(crate) model: Model,
+    pub(crate) widths: Vec<usize>,
+    pub(crate) params: usize,
+    /// Rank of the teacher's product (DLN only).
+    pub(crate) rank: Option<usize>,
+    /// Aoyagi's λ (DLN only).
+    pub(crate) lambda: Option<f64>,
+    /// d/2, the bound every λ satisfies.
+    pub(crate) regular_lambda: f64,
+}
+
+impl NetworkReport {
+    /// What it is, with its widths joined by `separator`: "deep linear network 20 → 30 → 10".
+    pub(crate) fn name(&self, separator: &str) -> String {
+        format!(
+            "{} {}",
+            self.model.kind(),
+            self.widths.iter().map(usize::to_string).collect::<Vec<_>>().join(separator)
+        )
+    }
+}
+
+/// (λ̂ − λ)/λ where λ̂ and a positive λ are known.
+pub(crate) fn relative_error(lambda_hat: Option<f64>, lambda: Option<f64>) -> Option<f64> {
+    match (lambda_hat, lambda) {
+        (Some(hat), Some(l)) if l > 0.0 => Some((hat - l) / l),
+        _ => None,
+    }
+}
+
+/// The report of a finished estimate on backend `B`.
+fn build_report<B: AppBackend>(network: &Network, data_form: &'static str, e: LlcEstimate) -> EstimateReport {
+    let lambda = network.lambda();
     let finished = e.lambda_hat.is_finite();
     let lambda_hat = finished.then_some(e.lambda_hat);
     EstimateReport {
-        model,
-        params,
-        rank,
-        lambda,
-        regular_lambda: params as f64 / 2.0,
+        network: network.report(),
         lambda_hat,
         lambda_hat_std: finished.then_some(e.lambda_hat_std),
-        relative_error: match (lambda_hat, lambda) {
-            (Some(hat), Some(l)) if l > 0.0 => Some((hat - l) / l),
-            _ => None,
-        },
+        relative_error: relative_error(lambda_hat, lambda),
         per_chain: e
             .per_chain
             .iter()
@@ -529,13 +354,10 @@ fn build_report(
         n: e.n,
         n_beta: e.n_beta,
         init_loss: e.init_loss,
-        data_form: if materialized { "materialized" } else { "streaming" },
+        data_form,
         seconds: e.seconds,
         steps_per_second: e.steps_per_second,
-        device: match device {
-            DeviceArg::Cpu => "cpu",
-            DeviceArg::Cuda => "cuda",
-        },
+        device: B::DEVICE.name(),
         diagnostics: DiagnosticsReport {
             acceptance: e.diagnostics.mean_acceptance,
             r_hat: e.diagnostics.r_hat,
@@ -545,7 +367,6 @@ fn build_report(
             predicted_bias: e.diagnostics.predicted_bias,
         },
         config: e.config,
-        widths,
     }
 }
 
@@ -583,24 +404,26 @@ fn step_sizes(r: &EstimateReport) -> String {
     } else {
         format!("{lo:.3e} … {hi:.3e} (per chain)")
     };
-    match r.config.epsilon_adaptation {
-        Some(adapt) => format!(
-            "ε = auto: {range}, adapted towards MALA acceptance {} with a predicted bias of at most {}% over the \
-             first {} burn-in steps",
-            adapt.target_for(r.config.sampler != SamplerKind::Mala),
-            adapt.max_bias * 100.0,
-            r.config.adaptation_steps()
-        ),
-        None => format!("ε = {range}"),
+    let Some(adapt) = r.config.epsilon_adaptation else {
+        return format!("ε = {range}");
+    };
+    let over = format!("over the first {} burn-in steps", r.config.adaptation_steps());
+    if r.config.sampler == SamplerKind::Mala {
+        // MALA's accept/reject step removes the step-size bias, so nothing caps its ε.
+        format!("ε = auto: {range}, adapted towards an acceptance rate of {} {over}", adapt.target_for(false))
+    } else {
+        format!(
+            "ε = auto: {range}, adapted towards MALA acceptance {} with a predicted bias of at most {}% {over}",
+            adapt.target_for(true),
+            adapt.max_bias * 100.0
+        )
     }
 }
 
 fn human(r: &EstimateReport) -> String {
-    let arrows = r.widths.iter().map(usize::to_string).collect::<Vec<_>>().join(" → ");
-    let mut out = String::new();
-    let kind = if r.model == "dln" { "deep linear network" } else { "ReLU network" };
-    out.push_str(&format!("{kind} {arrows}  (d = {} parameters", r.params));
-    if let Some(rank) = r.rank {
+    let network = &r.network;
+    let mut out = format!("{}  (d = {} parameters", network.name(" → "), network.params);
+    if let Some(rank) = network.rank {
         out.push_str(&format!(", teacher rank r = {rank}"));
     }
     out.push_str(&format!("), n = {}, nβ = {:.1}\n", r.n, r.n_beta));
@@ -611,14 +434,14 @@ fn human(r: &EstimateReport) -> String {
         )),
         _ => out.push_str("  estimated     λ̂ = none: every chain diverged\n"),
     }
-    if let Some(lambda) = r.lambda {
+    if let Some(lambda) = network.lambda {
         out.push_str(&format!("  exact         λ = {lambda} (Aoyagi)"));
         if let Some(rel) = r.relative_error {
             out.push_str(&format!(", relative error {:+.1}%", 100.0 * rel));
         }
         out.push('\n');
     }
-    out.push_str(&format!("  regular bound d/2 = {}\n", r.regular_lambda));
+    out.push_str(&format!("  regular bound d/2 = {}\n", network.regular_lambda));
     let d = &r.diagnostics;
     let fmt = |x: Option<f64>, p: usize| x.map_or("n/a".to_string(), |v| format!("{v:.p$}"));
     out.push_str(&format!(

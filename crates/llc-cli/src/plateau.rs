@@ -1,8 +1,8 @@
 //! The decisions of `llc calibrate`, apart from any sampling: when a cell of the (ε, row) grid is
 //! stable, when two neighbouring cells agree, and which run of cells is a row's flat region.
 //!
-//! Self-contained (std only), so that `tests/calibrate.rs` includes this file and tests the rules on
-//! hand-made cells. docs/calibration.md explains the thresholds.
+//! Pure functions of the cells' numbers, tested on hand-made cells (`plateau/tests.rs`).
+//! docs/calibration.md explains the thresholds.
 
 use std::ops::Range;
 
@@ -138,3 +138,6 @@ pub(crate) fn reference_row(values: &[f64], target: f64, by_ratio: bool) -> usiz
     }
     best
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,21 +3,9 @@
 //! one-line "no usable CUDA device" error.
 #![cfg(feature = "cuda")]
 
-use std::process::{Command, Output};
+mod common;
 
-fn llc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llc")).args(args).output().expect("the llc binary runs")
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).expect("one JSON object on stdout")
-}
-
-/// The CPU test's small network (tests/estimate.rs): 5→8→30 at a rank-0 teacher, λ = 20 exactly.
-const SMALL: &[&str] = &[
-    "estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "3000", "--chains", "2", "--json", "--seed", "3",
-];
+use common::{SMALL, json, llc};
 
 #[test]
 fn a_dln_estimate_on_the_gpu_draws_noise_there_and_matches_lambda() {

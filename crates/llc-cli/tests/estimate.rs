@@ -1,22 +1,9 @@
 //! End-to-end tests of `llc estimate`: a small real run with the documented JSON keys, the same seed
 //! giving the same λ̂, and bad input refused with one line and status 2 before any sampling.
 
-use std::process::{Command, Output};
+mod common;
 
-fn llc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llc")).args(args).output().expect("the llc binary runs")
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).expect("one JSON object on stdout")
-}
-
-/// A 5→8→30 network with a rank-0 teacher: λ = 20 exactly, and the local coefficient at this
-/// teacher equals it (input-bound regime). 2 chains × 3,000 steps take about a second.
-const SMALL: &[&str] = &[
-    "estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "3000", "--chains", "2", "--json", "--seed", "3",
-];
+use common::{SMALL, assert_refused, json, llc};
 
 #[test]
 fn a_small_estimate_reports_every_documented_key() {
@@ -72,11 +59,7 @@ fn stacked_chains_give_the_same_estimate() {
     // Chains that do not split into stacks, or MALA, are refused with one line.
     for (extra, fragment) in [(&["--stack", "3"][..], "groups of 3"), (&["--stack", "2", "--sampler", "mala"], "MALA")]
     {
-        let out = llc(&[SMALL, extra].concat());
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-        assert!(err.contains(fragment), "{err}");
+        assert_refused(&llc(&[SMALL, extra].concat()), fragment, &format!("{extra:?}"));
     }
 }
 
@@ -102,12 +85,20 @@ fn the_human_report_names_both_lambdas() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("λ̂ = ") && text.contains("λ = 20 (Aoyagi)"), "{text}");
     assert!(text.contains("ε = auto: ") && text.contains("step bias"), "{text}");
+    assert!(text.contains("with a predicted bias of at most 2%"), "{text}");
+    // MALA adapts towards its own acceptance rate, and has no step-size bias to cap or predict.
+    let out = llc(&["estimate", "mlp", "--widths", "3,4,2", "--n", "200", "--sampler", "mala", "--steps", "1000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ε = auto: ") && text.contains("towards an acceptance rate of 0.574"), "{text}");
+    assert!(!text.contains("bias"), "{text}");
 }
 
-/// Without --epsilon, the SGLD samplers adapt ε (each chain reports its own) and MALA keeps the
-/// fixed 2.5e-7; a fixed --epsilon turns the adaptation off.
+/// Without --epsilon, every sampler adapts ε (each chain reports its own): SGLD towards a MALA
+/// acceptance of 0.9 under the bias cap, MALA towards its own acceptance rate of 0.574 with no cap;
+/// a fixed --epsilon turns the adaptation off.
 #[test]
-fn the_step_size_defaults_to_auto_for_sgld_and_to_fixed_for_mala() {
+fn the_step_size_defaults_to_auto_for_every_sampler() {
     let base = ["estimate", "dln", "--widths", "5,8,30", "--rank", "0", "--steps", "1000", "--chains", "2"];
     let tail = ["--n", "2000", "--json", "--seed", "5"];
     let auto = json(&llc(&[&base[..], &tail[..]].concat()));
@@ -115,9 +106,14 @@ fn the_step_size_defaults_to_auto_for_sgld_and_to_fixed_for_mala() {
     let chosen: Vec<f64> =
         auto["per_chain"].as_array().unwrap().iter().map(|c| c["epsilon"].as_f64().unwrap()).collect();
     assert!(chosen.iter().all(|&e| e > 0.0 && e != 2.5e-7) && chosen[0] != chosen[1], "{chosen:?}");
+    assert_eq!(auto["config"]["epsilon_adaptation"]["target_acceptance"], 0.9);
     let mala = json(&llc(&[&base[..], &["--sampler", "mala"], &tail[..]].concat()));
-    assert!(mala["config"]["epsilon_adaptation"].is_null());
-    assert_eq!(mala["config"]["epsilon"], 2.5e-7);
+    assert_eq!(mala["config"]["epsilon_adaptation"]["target_acceptance"], 0.574, "{}", mala["config"]);
+    let chosen: Vec<f64> =
+        mala["per_chain"].as_array().unwrap().iter().map(|c| c["epsilon"].as_f64().unwrap()).collect();
+    assert!(chosen.iter().all(|&e| e > 0.0 && e != 2.5e-7), "{chosen:?}");
+    let acceptance = mala["diagnostics"]["acceptance"].as_f64().unwrap();
+    assert!((0.3..0.9).contains(&acceptance), "MALA's acceptance {acceptance} after adapting towards 0.574");
     let fixed = json(&llc(&[&base[..], &["--epsilon", "1e-6"], &tail[..]].concat()));
     assert!(fixed["config"]["epsilon_adaptation"].is_null());
     assert!(fixed["per_chain"].as_array().unwrap().iter().all(|c| c["epsilon"] == 1e-6));
@@ -158,15 +154,7 @@ const BAD: &[(&[&str], &str)] = &[
 #[test]
 fn bad_estimate_input_gets_one_line_and_status_2() {
     for (args, fragment) in BAD {
-        let out = llc(args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "llc {args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "llc {args:?} must print one line:\n{err}");
-        assert!(
-            err.starts_with("error: ") && err.contains(fragment),
-            "llc {args:?}: {err:?} should mention {fragment:?}"
-        );
-        assert!(out.stdout.is_empty(), "llc {args:?} printed to stdout");
+        assert_refused(&llc(args), fragment, &format!("llc {args:?}"));
     }
 }
 
@@ -176,10 +164,8 @@ fn bad_estimate_input_gets_one_line_and_status_2() {
 fn device_cuda_without_the_feature_says_how_to_build_it() {
     for model in ["dln", "mlp"] {
         let out = llc(&["estimate", model, "--widths", "5,3,5", "--device", "cuda"]);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-        assert!(err.contains("--features cuda") && err.contains(&format!("estimate {model}")), "{err}");
+        let command = format!("--features cuda -- estimate {model} --device cuda");
+        assert_refused(&out, &command, model);
     }
 }
 
@@ -246,10 +232,6 @@ fn bad_rescaling_input_is_refused() {
         (&["estimate", "mlp", "--widths", "3,4,2", "--preconditioner", "rmsprop", "--sampler", "mala"][..], "mala"),
         (&["estimate", "mlp", "--widths", "3,4,2", "--preconditioner", "fisher"][..], "fisher"),
     ] {
-        let out = llc(args);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "llc {args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "llc {args:?}: {err}");
-        assert!(err.contains(fragment), "llc {args:?}: {err}");
+        assert_refused(&llc(args), fragment, &format!("llc {args:?}"));
     }
 }

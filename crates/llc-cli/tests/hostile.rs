@@ -73,16 +73,52 @@ struct Case {
 }
 
 fn case(args: Vec<String>, fragment: &'static str) -> Case {
-    Case { args, setup: Setup::Nothing, fragment }
+    in_setup(args, Setup::Nothing, fragment)
 }
 
 fn with_config(args: Vec<String>, config: &'static str, fragment: &'static str) -> Case {
-    Case { args, setup: Setup::Config(config.as_bytes()), fragment }
+    in_setup(args, Setup::Config(config.as_bytes()), fragment)
 }
 
+/// A case that runs after `setup`.
+fn in_setup(args: Vec<String>, setup: Setup, fragment: &'static str) -> Case {
+    Case { args, setup, fragment }
+}
+
+/// `--config llc.toml`.
+const CONFIG: [&str; 2] = ["--config", "llc.toml"];
+
+/// Config files that `llc estimate dln --config llc.toml` must refuse, each with a fragment of its
+/// one line.
+const BAD_FILES: &[(&str, &str)] = &[
+    ("bogus = 1\n", "llc.toml: line 1: key 'bogus': unknown key"),
+    ("stack = 2\nrescale = 2\n", "llc.toml: line 2: key 'rescale': unknown key"),
+    ("config = \"other.toml\"\n", "key 'config': a config file cannot name another"),
+    ("seed = true\n", "key 'seed': expected a number, got a boolean"),
+    ("sampler = 1\n", "key 'sampler': expected a string, got an integer"),
+    ("quiet = \"yes\"\n", "key 'quiet': expected true or false, got a string"),
+    ("widths = [5, \"3\", 5]\n", "key 'widths': item 2 is a string"),
+    ("seed = 1979-05-27\n", "key 'seed': expected a number, got a datetime"),
+    ("[sampler]\nkind = \"sgld\"\n", "key 'sampler': expected a string, got a table"),
+    ("epsilon = nan\n", "key 'epsilon': invalid value 'NaN'"),
+    ("gamma = -inf\n", "key 'gamma': invalid value '-inf'"),
+    ("nbeta = inf\n", "key 'nbeta': invalid value 'inf'"),
+    ("steps = 0\n", "key 'steps': invalid value '0' for '--steps <T>'"),
+    ("chains = -2\n", "key 'chains': invalid value '-2'"),
+    ("rank = 1.5\n", "key 'rank': invalid value '1.5'"),
+    ("target-acceptance = 1.5\n", "strictly between 0 and 1"),
+    ("epsilon = 1e-320\n", "outside the range of f32"),
+    ("target-acceptance = 0.9\n", "--target-acceptance only applies with --epsilon auto"),
+    ("steps =\n", "llc.toml: line 1, column 8:"),
+    ("seed = 1\nseed = 2\n", "llc.toml: line 2, column 1: duplicate key"),
+    ("n = 99999999999999999999\n", "llc.toml: line 1, column 5:"),
+    ("\"a\\nb\" = 1\n", "key 'a\\nb': unknown key"),
+    ("burn_in = 10\n", "key 'burn_in': unknown key; keys are spelled as the flags: 'burn-in'"),
+    ("rank = 1\nteacher = \"paper-random\"\n", "llc.toml: the argument '--rank <R>' cannot be used with"),
+];
+
 fn cases() -> Vec<Case> {
-    const CONFIG: [&str; 2] = ["--config", "llc.toml"];
-    vec![
+    let mut cases = vec![
         // Bad numbers.
         case(dln(&["--n", "nan"]), "invalid value 'nan' for '--n <N>'"),
         case(dln(&["--steps", "inf"]), "invalid value 'inf' for '--steps <T>'"),
@@ -130,7 +166,11 @@ fn cases() -> Vec<Case> {
         case(dln(&["--epsilon", "auto", "--target-acceptance", "1.5"]), "strictly between 0 and 1, got '1.5'"),
         case(dln(&["--max-bias", "0.05"]), "--max-bias only applies with --epsilon auto"),
         case(dln(&["--epsilon", "auto", "--max-bias", "0"]), "expected a finite number > 0, got '0'"),
-        case(dln(&["--epsilon", "auto", "--sampler", "mala"]), "give MALA a fixed epsilon"),
+        case(
+            dln(&["--epsilon", "auto", "--sampler", "mala", "--max-bias", "0.05"]),
+            "--max-bias does not apply to --sampler mala",
+        ),
+        case(dln(&["--epsilon", "auto", "--sampler", "mala"]), "use a longer burn-in"),
         case(dln(&["--epsilon", "auto"]), "use a longer burn-in"),
         case(mlp(&["--preconditioner", "rmsprop", "--sampler", "mala"]), "cannot be used with --sampler mala"),
         case(mlp(&["--preconditioner", "matched", "--sampler", "rmsprop-sgld"]), "cannot be combined"),
@@ -148,35 +188,13 @@ fn cases() -> Vec<Case> {
         case(calibrate(&["--burn-in", "100"]), "burn-in (100) must be smaller"),
         case(calibrate(&["--device", "cuda"]), "--device cuda needs the `cuda` feature"),
         case(raw(&["calibrate", "dln", "--widths", "5,3,5", "--steps", "1e13", "--quiet"]), "in each of 21 cells"),
-        Case {
-            args: calibrate(&["--out", "blocker/calibration"]),
-            setup: Setup::Blocker,
-            fragment: "cannot create the output directory blocker/calibration",
-        },
-        Case { args: calibrate(&["--out", "blocker"]), setup: Setup::Blocker, fragment: "output directory blocker" },
-        // Config files.
-        with_config(dln(&CONFIG), "bogus = 1\n", "llc.toml: line 1: key 'bogus': unknown key"),
-        with_config(
-            dln(&CONFIG),
-            "burn_in = 10\n",
-            "key 'burn_in': unknown key; keys are spelled as the flags: 'burn-in'",
+        in_setup(
+            calibrate(&["--out", "blocker/calibration"]),
+            Setup::Blocker,
+            "cannot create the output directory blocker/calibration",
         ),
-        with_config(dln(&CONFIG), "stack = 2\nrescale = 2\n", "llc.toml: line 2: key 'rescale': unknown key"),
-        with_config(dln(&CONFIG), "config = \"other.toml\"\n", "key 'config': a config file cannot name another"),
-        with_config(dln(&CONFIG), "seed = true\n", "key 'seed': expected a number, got a boolean"),
-        with_config(dln(&CONFIG), "sampler = 1\n", "key 'sampler': expected a string, got an integer"),
-        with_config(dln(&CONFIG), "quiet = \"yes\"\n", "key 'quiet': expected true or false, got a string"),
-        with_config(dln(&CONFIG), "widths = [5, \"3\", 5]\n", "key 'widths': item 2 is a string"),
-        with_config(dln(&CONFIG), "seed = 1979-05-27\n", "key 'seed': expected a number, got a datetime"),
-        with_config(dln(&CONFIG), "[sampler]\nkind = \"sgld\"\n", "key 'sampler': expected a string, got a table"),
-        with_config(dln(&CONFIG), "epsilon = nan\n", "key 'epsilon': invalid value 'NaN'"),
-        with_config(dln(&CONFIG), "gamma = -inf\n", "key 'gamma': invalid value '-inf'"),
-        with_config(dln(&CONFIG), "nbeta = inf\n", "key 'nbeta': invalid value 'inf'"),
-        with_config(dln(&CONFIG), "steps = 0\n", "key 'steps': invalid value '0' for '--steps <T>'"),
-        with_config(dln(&CONFIG), "chains = -2\n", "key 'chains': invalid value '-2'"),
-        with_config(dln(&CONFIG), "rank = 1.5\n", "key 'rank': invalid value '1.5'"),
-        with_config(dln(&CONFIG), "target-acceptance = 1.5\n", "strictly between 0 and 1"),
-        with_config(dln(&CONFIG), "epsilon = 1e-320\n", "outside the range of f32"),
+        in_setup(calibrate(&["--out", "blocker"]), Setup::Blocker, "output directory blocker"),
+        // Config files.
         with_config(raw(&["estimate", "dln", "--config", "llc.toml"]), "widths = []\n", "key 'widths'"),
         with_config(
             raw(&["estimate", "dln", "--config", "llc.toml", "--n", "200"]),
@@ -188,49 +206,42 @@ fn cases() -> Vec<Case> {
             "steps = 100\n",
             "required arguments were not provided: --widths",
         ),
-        with_config(
-            dln(&CONFIG),
-            "rank = 1\nteacher = \"paper-random\"\n",
-            "llc.toml: the argument '--rank <R>' cannot be used with",
-        ),
-        with_config(dln(&CONFIG), "target-acceptance = 0.9\n", "--target-acceptance only applies with --epsilon auto"),
         // (Without TINY_FIXED's --epsilon, which would override the file's.)
         with_config(
             build(["estimate", "dln"], &TINY, &[&CONFIG[..], &["--quiet"]].concat()),
             "epsilon = \"auto\"\nsampler = \"mala\"\n",
-            "give MALA a fixed epsilon",
+            "the automatic step size needs at least 50 acceptance measures",
+        ),
+        with_config(
+            build(["estimate", "dln"], &TINY, &[&CONFIG[..], &["--quiet"]].concat()),
+            "sampler = \"mala\"\nmax-bias = 0.05\n",
+            "--max-bias does not apply to --sampler mala",
         ),
         with_config(
             raw(&["estimate", "dln", "--widths", "5,3,5", "--config", "llc.toml"]),
             "chains = 1e12\n",
             "(--chains, --steps)",
         ),
-        with_config(dln(&CONFIG), "steps =\n", "llc.toml: line 1, column 8:"),
-        with_config(dln(&CONFIG), "seed = 1\nseed = 2\n", "llc.toml: line 2, column 1: duplicate key"),
-        with_config(dln(&CONFIG), "n = 99999999999999999999\n", "llc.toml: line 1, column 5:"),
-        with_config(dln(&CONFIG), "\"a\\nb\" = 1\n", "key 'a\\nb': unknown key"),
-        Case {
-            args: dln(&CONFIG),
-            setup: Setup::Config(b"seed = \"\xff\"\n"),
-            fragment: "llc.toml: the config file is not UTF-8",
-        },
+        in_setup(dln(&CONFIG), Setup::Config(b"seed = \"\xff\"\n"), "llc.toml: the config file is not UTF-8"),
         with_config(calibrate(&CONFIG), "epsilon = 1e-7\n", "key 'epsilon': llc calibrate has no --epsilon"),
         with_config(calibrate(&CONFIG), "epsilons = [1e-6, \"x\"]\n", "key 'epsilons': item 2 is a string"),
-        Case {
-            args: calibrate(&["--config", "blocker/llc.toml"]),
-            setup: Setup::Blocker,
-            fragment: "blocker/llc.toml: cannot read the config file: Not a directory",
-        },
+        in_setup(
+            calibrate(&["--config", "blocker/llc.toml"]),
+            Setup::Blocker,
+            "blocker/llc.toml: cannot read the config file: Not a directory",
+        ),
         case(dln(&CONFIG), "llc.toml: cannot read the config file: No such file or directory"),
-        Case {
-            args: dln(&["--config", "conf.d"]),
-            setup: Setup::Directory,
-            fragment: "conf.d: cannot read the config file: it is a directory",
-        },
+        in_setup(
+            dln(&["--config", "conf.d"]),
+            Setup::Directory,
+            "conf.d: cannot read the config file: it is a directory",
+        ),
         case(dln(&["--config", "/dev/zero"]), "/dev/zero: cannot read the config file: it is not a regular file"),
         case(dln(&["--config", "a.toml", "--config", "b.toml"]), "'--config <FILE>' cannot be used multiple times"),
         case(raw(&["theory", "dln", "--widths", "5,3,5", "--config", "llc.toml"]), "unexpected argument '--config'"),
-    ]
+    ];
+    cases.extend(BAD_FILES.iter().map(|&(file, fragment)| with_config(dln(&CONFIG), file, fragment)));
+    cases
 }
 
 /// A fresh empty directory for one case.

@@ -1,7 +1,7 @@
 //! Chain-steps per second of SGLD on the three deep linear networks of the speed baselines
 //! (20,30,25,10; 100,200,150,100; 500,800,600,400), f32, batch 500, n = 100,000 materialized, on
 //! burn-ndarray: one chain per size, and for the two small sizes also 8 chains stacked into one
-//! module (`SgldChains` over a `StackedDln`, as `estimate_llc_stacked` runs them).
+//! module (`SgldChains` over a `StackedDln`, as `Estimator::with_stacked_chains` runs them).
 //!
 //! One iteration is one full step as the estimator runs it: draw 500 indices per chain, gather the
 //! minibatch, forward, backward, and the SGLD update of every chain with host-side noise. The

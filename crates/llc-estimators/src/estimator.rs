@@ -4,7 +4,7 @@
 use burn::module::AutodiffModule;
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
-use llc_sampler::DiagonalPreconditioner;
+use llc_sampler::{DiagonalPreconditioner, SgldChains};
 
 use crate::error::ConfigError;
 use crate::run::Run;
@@ -182,6 +182,7 @@ where
         if !config.n_chains.is_multiple_of(self.copies) {
             return Err(ConfigError::StackedGroups { chains: config.n_chains, copies: self.copies }.into());
         }
+        SgldChains::<B, M>::check_stack(self.model, self.copies)?;
         if let Some(p) = &self.preconditioner {
             if matches!(config.sampler, SamplerKind::RmspropSgld | SamplerKind::RmspropSgldBiasCorrected) {
                 return Err(ConfigError::PreconditionerWithRmsprop.into());

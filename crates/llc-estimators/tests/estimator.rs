@@ -1,17 +1,23 @@
-//! End-to-end checks of the estimator on models whose λ is known, plus reproducibility and
-//! divergence handling.
+//! End-to-end checks of the estimator on models whose λ is known, its reproducibility, what each
+//! kept draw records, and the settings it refuses before any step.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
+use burn::module::AutodiffModule;
 use burn::tensor::{ElementConversion, Tensor};
 use llc_estimators::{
-    DrawLoss, EstimatorConfig, FULL_DRAW_LOSS_CHUNK, FnDataSource, InitLoss, NoProgress, SamplerKind, estimate_llc,
-    full_data_loss,
+    ConfigError, DrawLoss, Estimator, EstimatorConfig, EstimatorError, FULL_DRAW_LOSS_CHUNK, FnDataSource, InitLoss,
+    LlcEstimate, SamplerKind, full_data_loss,
 };
+use llc_models::{Dln, StackedDln};
+use llc_sampler::{ChainMismatch, DiagonalPreconditioner, PreconditionerMismatch, SamplerError};
 
 mod common;
 
-use common::{B, Linear, mse, setup};
+use common::{
+    B, Batch, CountingLoss, Linear, ModelData, Recorder, chains, dln, dln_loss, estimate, mala, mse, setup,
+    stacked_dln_loss,
+};
 
 /// A regular model has λ = d/2 = 6. The Hessian of L_n is (2/3)·E[xxᵀ] per output, eigenvalues
 /// h ≈ 2/9, so with n = 2000 (nβ ≈ 263) each direction has precision k = nβh ≈ 58 and εk ≈ 0.06:
@@ -22,16 +28,12 @@ use common::{B, Linear, mse, setup};
 #[test]
 fn a_regular_model_gives_half_its_dimension() {
     let (model, data) = setup();
-    let config = EstimatorConfig {
-        n_chains: 4,
-        n_steps: 8_000,
-        n_burnin: 2_000,
-        batch_size: 100,
-        epsilon: 1e-3,
-        ..Default::default()
-    };
-    let estimate =
-        estimate_llc(&model, &data, mse, &config, InitLoss::Compute { chunk: 512 }, &mut NoProgress).unwrap();
+    let config = chains(4, 8_000, 2_000).with_batch_size(100).with_epsilon(1e-3);
+    let estimate = Estimator::new(&model, &data, mse)
+        .with_config(config)
+        .with_init_loss(InitLoss::Compute { chunk: 512 })
+        .run()
+        .unwrap();
     assert!(estimate.init_loss < 1e-10, "the teacher fits exactly: {}", estimate.init_loss);
     assert!(
         (estimate.lambda_hat / 6.0 - 1.0).abs() < 0.10,
@@ -49,61 +51,20 @@ fn a_regular_model_gives_half_its_dimension() {
     assert!(estimate.per_chain.iter().all(|c| c.n_draws == 6_000 && c.loss_trace.len() == 6_000));
 }
 
+/// The same seed gives the same estimate bit for bit, another seed another one, and the chains of
+/// one run use different streams, with either sampler.
 #[test]
 fn same_seed_same_estimate_other_seed_other_estimate() {
     let (model, data) = setup();
-    let config = EstimatorConfig {
-        n_chains: 2,
-        n_steps: 600,
-        n_burnin: 100,
-        batch_size: 50,
-        epsilon: 2e-5,
-        seed: 9,
-        ..Default::default()
-    };
-    let run = |config: &EstimatorConfig| {
-        estimate_llc(&model, &data, mse, config, InitLoss::Known(0.0), &mut NoProgress).unwrap()
-    };
-    let (a, b) = (run(&config), run(&config));
-    assert_eq!(a.lambda_hat.to_bits(), b.lambda_hat.to_bits());
-    assert_eq!(a.per_chain, b.per_chain);
-    let c = run(&EstimatorConfig { seed: 10, ..config.clone() });
-    assert_ne!(a.lambda_hat, c.lambda_hat);
-    // Chains within one run use different streams.
-    assert_ne!(a.per_chain[0].loss_trace, a.per_chain[1].loss_trace);
-}
-
-#[test]
-fn a_diverging_chain_is_named_and_the_others_are_kept() {
-    let (model, data) = setup();
-    let config = EstimatorConfig {
-        n_chains: 3,
-        n_steps: 500,
-        n_burnin: 100,
-        batch_size: 50,
-        epsilon: 2e-5,
-        acceptance_every: 0,
-        // No restarts: the chain is lost at its first divergence (tests/recovery.rs has restarts).
-        max_restarts: 0,
-        ..Default::default()
-    };
-    // The loss is evaluated once per step without the acceptance check; poison call 500 + 237,
-    // i.e. chain 1 at step 237.
-    let calls = Cell::new(0usize);
-    let poisoned = |m: &Linear<B>, batch: &(Tensor<B, 2>, Tensor<B, 2>)| {
-        calls.set(calls.get() + 1);
-        let loss = mse(m, batch);
-        if calls.get() == 500 + 237 { loss.mul_scalar(f32::NAN) } else { loss }
-    };
-    let estimate = estimate_llc(&model, &data, poisoned, &config, InitLoss::Known(0.0), &mut NoProgress).unwrap();
-    assert_eq!(estimate.diagnostics.diverged.len(), 1);
-    let d = &estimate.diagnostics.diverged[0];
-    assert_eq!((d.chain_idx, d.step, d.loss.as_str()), (1, 237, "NaN"));
-    assert_eq!(estimate.per_chain[1].lambda_hat, None);
-    assert!(estimate.per_chain[0].lambda_hat.is_some() && estimate.per_chain[2].lambda_hat.is_some());
-    let mean = (estimate.per_chain[0].lambda_hat.unwrap() + estimate.per_chain[2].lambda_hat.unwrap()) / 2.0;
-    assert!((estimate.lambda_hat - mean).abs() < 1e-12, "λ̂ averages the finished chains only");
-    assert!(d.to_string().contains("chain 1 diverged at step 237"));
+    for config in [chains(2, 600, 100).with_batch_size(50).with_epsilon(2e-5), mala(2, 300, 100)] {
+        let run = |seed: u64| estimate(&model, &data, mse, config.clone().with_seed(seed));
+        let (a, b) = (run(9), run(9));
+        let what = config.sampler.name();
+        assert_eq!(a.lambda_hat.to_bits(), b.lambda_hat.to_bits(), "{what}");
+        assert_eq!(a.per_chain, b.per_chain, "{what}");
+        assert_ne!(a.lambda_hat, run(10).lambda_hat, "{what}");
+        assert_ne!(a.per_chain[0].loss_trace, a.per_chain[1].loss_trace, "{what}");
+    }
 }
 
 #[test]
@@ -119,19 +80,85 @@ fn full_data_loss_weights_chunks_by_size() {
     assert!((full_data_loss(&model, &data, &loss, 4) - 4.5).abs() < 1e-6);
 }
 
+/// What `run` answers for `model` holding `copies` stacked chains, with `config` and an optional
+/// fixed preconditioner. It must refuse before any work: the loss is never called (not even for
+/// L_n(w*), which is computed here) and the progress observer never hears a start.
+fn refusal<M: AutodiffModule<B>>(
+    (model, copies): (&M, usize),
+    loss: impl Fn(&M, &Batch) -> Tensor<B, 1>,
+    data: &ModelData,
+    config: EstimatorConfig,
+    preconditioner: Option<DiagonalPreconditioner<B>>,
+) -> EstimatorError {
+    let counting = CountingLoss::new();
+    let mut recorder = Recorder::default();
+    let mut estimator = Estimator::new(model, data, counting.wrap(loss))
+        .with_config(config)
+        .with_stacked_chains(copies)
+        .with_progress(&mut recorder);
+    if let Some(p) = preconditioner {
+        estimator = estimator.with_preconditioner(p);
+    }
+    let validated = estimator.validate().map_err(|e| e.to_string());
+    let error = estimator.run().expect_err("the combination must be refused");
+    assert_eq!(validated, Err(error.to_string()), "`validate` names the same problem as `run`");
+    assert_eq!((counting.calls(), recorder.started), (0, 0), "{error}: the refusal came after some work");
+    assert!(error.is_input_error(), "{error}");
+    error
+}
+
+/// Every combination that cannot work is a typed error from `run`, before any step: settings out
+/// of range, MALA with stacked chains, chains that do not split into stacked groups, a module that
+/// does not hold the stack it is said to hold, a fixed preconditioner with an RMSprop sampler, and
+/// a preconditioner built for another module.
 #[test]
-fn an_invalid_config_is_refused_before_any_work() {
-    let (model, data) = setup();
-    let config = EstimatorConfig { batch_size: 5_000, ..Default::default() };
-    let calls = Cell::new(0usize);
-    let counting = |m: &Linear<B>, batch: &(Tensor<B, 2>, Tensor<B, 2>)| {
-        calls.set(calls.get() + 1);
-        mse(m, batch)
+fn impossible_combinations_are_refused_before_any_step() {
+    let (model, data) = dln();
+    let stacked = StackedDln::replicate(&model, 3).unwrap();
+    let ones: Vec<Vec<f32>> = model.weights_host().iter().map(|w| vec![1.0; w.len()]).collect();
+    let own = || DiagonalPreconditioner::in_visit_order(&model, ones.clone()).unwrap();
+    let config = chains(3, 10, 0).with_batch_size(10);
+    let (one, three) = ((&model, 1), (&stacked, 3));
+    let invalid = |error: EstimatorError| match error {
+        EstimatorError::InvalidConfig(why) => why,
+        other => panic!("not a configuration error: {other}"),
     };
-    let err =
-        estimate_llc(&model, &data, counting, &config, InitLoss::Compute { chunk: 100 }, &mut NoProgress).unwrap_err();
-    assert!(err.to_string().contains("batch size"), "{err}");
-    assert_eq!(calls.get(), 0);
+    let foreign = |error: EstimatorError| {
+        let expected = SamplerError::Preconditioner(PreconditionerMismatch::OtherModule);
+        assert!(matches!(&error, EstimatorError::Sampler(why) if *why == expected), "{error}");
+    };
+
+    let error = refusal(one, dln_loss, &data, config.clone().with_batch_size(6_000), None);
+    assert!(error.to_string().contains("batch size"), "the message names the setting: {error}");
+    assert_eq!(invalid(error), ConfigError::BatchSize { batch_size: 6_000, n: 5_000 });
+    let mala = config.clone().with_sampler(SamplerKind::Mala);
+    assert_eq!(invalid(refusal(three, stacked_dln_loss, &data, mala, None)), ConfigError::StackedMala);
+    let uneven = config.clone().with_chains(4);
+    let error = invalid(refusal(three, stacked_dln_loss, &data, uneven, None));
+    assert_eq!(error, ConfigError::StackedGroups { chains: 4, copies: 3 });
+    let error = invalid(refusal((&model, 0), dln_loss, &data, config.clone(), None));
+    assert_eq!(error, ConfigError::Zero { name: "stacked chains" });
+    for sampler in [SamplerKind::RmspropSgld, SamplerKind::RmspropSgldBiasCorrected] {
+        let error = refusal(one, dln_loss, &data, config.clone().with_sampler(sampler), Some(own()));
+        assert_eq!(invalid(error), ConfigError::PreconditionerWithRmsprop);
+    }
+    // Preconditioners for other modules: a network with the same values but parameters of its own
+    // (a clone of w* would keep w*'s parameter ids), and the unstacked network's for the stack.
+    let other = Dln::<B>::from_host_f32(&model.widths(), &model.weights_host(), &Default::default()).unwrap();
+    let theirs = DiagonalPreconditioner::in_visit_order(&other, ones.clone()).unwrap();
+    for sampler in [SamplerKind::Sgld, SamplerKind::Mala] {
+        foreign(refusal(one, dln_loss, &data, config.clone().with_sampler(sampler), Some(theirs.clone())));
+    }
+    foreign(refusal(three, stacked_dln_loss, &data, config.clone(), Some(own())));
+    // A module that does not hold the stack it is said to hold (its parameters' first dimension is
+    // not the number of stacked chains).
+    let error = refusal((&model, 3), dln_loss, &data, config.clone(), None);
+    let leading = |why: &ChainMismatch| matches!(why, ChainMismatch::LeadingDimension { copies: 3, parameter: 0, .. });
+    assert!(matches!(&error, EstimatorError::Sampler(SamplerError::Chains(why)) if leading(why)), "{error}");
+    // The control: the same fixtures run once nothing is wrong.
+    let matched = DiagonalPreconditioner::in_visit_order_stacked(&stacked, ones, 3).unwrap();
+    let estimator = Estimator::new(&stacked, &data, stacked_dln_loss).with_config(config).with_stacked_chains(3);
+    assert!(estimator.with_preconditioner(matched).run().is_ok());
 }
 
 /// With `DrawLoss::Full` each kept SGLD draw records L_n at the chain's point: here n = 2,000 is
@@ -143,27 +170,17 @@ fn full_draw_loss_records_the_full_data_loss_at_each_kept_draw() {
     let (model, data) = setup();
     let n = 2_000;
     assert!(n < FULL_DRAW_LOSS_CHUNK);
-    let config = EstimatorConfig {
-        n_chains: 2,
-        n_steps: 600,
-        n_burnin: 100,
-        thinning: 7,
-        batch_size: 100,
-        epsilon: 1e-3,
-        acceptance_every: 0,
-        draw_loss: DrawLoss::Full,
-        seed: 4,
-        ..Default::default()
-    };
+    let config = chains(2, 600, 100).with_thinning(7).with_batch_size(100).with_epsilon(1e-3);
+    let config = config.with_acceptance_every(0).with_draw_loss(DrawLoss::Full).with_seed(4);
     let full_calls = RefCell::new(Vec::new());
-    let logging = |m: &Linear<B>, batch: &(Tensor<B, 2>, Tensor<B, 2>)| {
+    let logging = |m: &Linear<B>, batch: &Batch| {
         let loss = mse(m, batch);
         if batch.0.dims()[0] == n {
             full_calls.borrow_mut().push(loss.clone().into_scalar().elem::<f64>());
         }
         loss
     };
-    let estimate = estimate_llc(&model, &data, logging, &config, InitLoss::Known(0.0), &mut NoProgress).unwrap();
+    let estimate = estimate(&model, &data, logging, config.clone());
     let draws = config.draws_per_chain();
     assert_eq!(draws, 72, "500 post-burn-in steps thinned by 7");
     let traces: Vec<f64> = estimate.per_chain.iter().flat_map(|c| c.loss_trace.clone()).collect();
@@ -199,24 +216,12 @@ fn full_draw_loss_records_the_full_data_loss_at_each_kept_draw() {
 #[test]
 fn full_and_minibatch_draw_losses_agree_and_the_full_trace_is_less_noisy() {
     let (model, data) = setup();
-    let minibatch = EstimatorConfig {
-        n_chains: 4,
-        n_steps: 8_000,
-        n_burnin: 2_000,
-        thinning: 5,
-        batch_size: 5,
-        epsilon: 1e-3,
-        acceptance_every: 0,
-        seed: 11,
-        ..Default::default()
-    };
-    let full = EstimatorConfig { draw_loss: DrawLoss::Full, ..minibatch.clone() };
-    let run = |config: &EstimatorConfig| {
-        estimate_llc(&model, &data, mse, config, InitLoss::Known(0.0), &mut NoProgress).unwrap()
-    };
-    let (a, b) = (run(&minibatch), run(&full));
+    let minibatch = chains(4, 8_000, 2_000).with_thinning(5).with_batch_size(5).with_epsilon(1e-3);
+    let minibatch = minibatch.with_acceptance_every(0).with_seed(11);
+    let run = |draw_loss| estimate(&model, &data, mse, minibatch.clone().with_draw_loss(draw_loss));
+    let (a, b) = (run(DrawLoss::Minibatch), run(DrawLoss::Full));
     let exact = data.exact_lambda_hat(a.n_beta, minibatch.gamma);
-    let variance = |e: &llc_estimators::LlcEstimate| {
+    let variance = |e: &LlcEstimate| {
         let values: Vec<f64> = e.per_chain.iter().flat_map(|c| c.loss_trace.iter().copied()).collect();
         let mean = values.iter().sum::<f64>() / values.len() as f64;
         values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (values.len() - 1) as f64
@@ -239,59 +244,13 @@ fn full_and_minibatch_draw_losses_agree_and_the_full_trace_is_less_noisy() {
     assert!(var_a > 1.4 * var_b, "minibatch trace variance {var_a:e} vs full {var_b:e}");
 }
 
-/// A non-finite full-data loss at a kept draw stops the chain like a non-finite minibatch loss:
-/// the full pass of the third kept draw (step 103 after a 100-step burn-in) is poisoned.
-#[test]
-fn a_non_finite_full_draw_loss_is_a_divergence() {
-    let (model, data) = setup();
-    let config = EstimatorConfig {
-        n_chains: 2,
-        n_steps: 300,
-        n_burnin: 100,
-        batch_size: 50,
-        epsilon: 2e-5,
-        acceptance_every: 0,
-        draw_loss: DrawLoss::Full,
-        max_restarts: 0,
-        ..Default::default()
-    };
-    let full_calls = Cell::new(0usize);
-    let poisoned = |m: &Linear<B>, batch: &(Tensor<B, 2>, Tensor<B, 2>)| {
-        let loss = mse(m, batch);
-        if batch.0.dims()[0] == 2_000 {
-            full_calls.set(full_calls.get() + 1);
-            if full_calls.get() == 3 {
-                return loss.mul_scalar(f32::INFINITY);
-            }
-        }
-        loss
-    };
-    let estimate = estimate_llc(&model, &data, poisoned, &config, InitLoss::Known(0.0), &mut NoProgress).unwrap();
-    assert_eq!(estimate.diagnostics.diverged.len(), 1);
-    let d = &estimate.diagnostics.diverged[0];
-    assert_eq!((d.chain_idx, d.step, d.loss.as_str()), (0, 103, "inf"));
-    assert_eq!(estimate.per_chain[0].n_draws, 2, "two draws were kept before the third failed");
-    assert!(estimate.per_chain[1].lambda_hat.is_some());
-}
-
 /// MALA records the full-data loss at every draw already, so `DrawLoss::Full` changes nothing.
 #[test]
 fn the_draw_loss_does_not_change_mala() {
     let (model, data) = setup();
-    let config = EstimatorConfig {
-        n_chains: 2,
-        n_steps: 300,
-        n_burnin: 100,
-        epsilon: 1e-2,
-        sampler: SamplerKind::Mala,
-        seed: 3,
-        ..Default::default()
-    };
-    let run = |config: &EstimatorConfig| {
-        estimate_llc(&model, &data, mse, config, InitLoss::Known(0.0), &mut NoProgress).unwrap()
-    };
-    let minibatch = run(&config);
-    let full = run(&EstimatorConfig { draw_loss: DrawLoss::Full, ..config.clone() });
+    let config = mala(2, 300, 100).with_seed(3);
+    let minibatch = estimate(&model, &data, mse, config.clone());
+    let full = estimate(&model, &data, mse, config.with_draw_loss(DrawLoss::Full));
     assert_eq!(minibatch.per_chain, full.per_chain);
     assert_eq!(minibatch.lambda_hat.to_bits(), full.lambda_hat.to_bits());
 }

@@ -1,63 +1,67 @@
-//! The paper's second claim at its own scale: on the ReLU network 10→20→20→10 (d = 850) with
-//! n = 1,000 samples, SGLD (minibatch 32) and full-batch MALA estimate the same λ̂ (method.md §5).
+//! SGLD and full-batch MALA estimate the same λ̂ at the estimator's default settings, on the ReLU
+//! network 10→20→20→10 of the paper's second experiment (d = 850) at n = 1,000 with γ = 100.
+//!
+//! At the paper's γ = 1 neither sampler converges in 12,000 steps on this network, so a test at
+//! that scale would compare two transients; the paper-scale comparison is the SGLD-versus-MALA
+//! suite of `cargo xtask reproduce` (docs/method.md §5). γ = 100 localizes the posterior enough
+//! for both samplers to mix within the default chains.
 
-use burn::tensor::Tensor;
-use llc_estimators::{EstimatorConfig, InitLoss, NoProgress, SamplerKind, estimate_llc};
-use llc_models::{DataForm, Mlp, MlpTeacher, RegressionData, SyntheticInputs, mse};
+use llc_estimators::{EstimatorConfig, LlcEstimate, MALA_TARGET_ACCEPTANCE, SamplerKind};
+use llc_models::{DataForm, MlpTeacher, RegressionData, SyntheticInputs};
 
 mod common;
 
-use common::{B, ModelData};
+use common::{B, ModelData, mlp_loss};
 
-/// The paper's settings (ε = 1e-5, γ = 1, nβ = n/ln n, SGLD batch 32), 4 chains × 10,000 steps
-/// with a 2,000-step burn-in each. Measured: SGLD 165.7 ± 7.8, MALA 167.7 ± 4.2 (sd over chains),
-/// a difference of 0.4 combined standard errors; MALA accepts 99.4% of its proposals. The test
-/// asks for agreement within 3 combined standard errors (sd/√4 per sampler), which a real bias of
-/// one sampler of ~10% of λ would break. About 50 s in release mode, mostly MALA's full batches.
+/// Everything else at the defaults of `llc estimate mlp`: 4 chains of 12,000 steps with a
+/// 2,400-step burn-in, batch 500 (SGLD), nβ = n/ln n, the automatic step size from ε₀ = 2.5e-7
+/// towards each sampler's own target, and L_n(w*) computed. One run of each sampler, seed 0, as
+/// `llc estimate mlp --widths 10,20,20,10 --n 1000 --gamma 100 [--sampler mala]` would run it.
+///
+/// Measured (seed 0, release build, 2 cores): SGLD 100.07 ± 0.33, MALA 99.59 ± 0.19 (sd over 4
+/// chains), R̂ 1.005 for both, MALA's acceptance rate 0.623 at ε ≈ 2.1e-4; about 21 s for SGLD and
+/// 36 s for MALA. The assertions:
+/// - agreement within 5%, the requirement; the measured gap is 0.5%, and each λ̂'s standard error
+///   over 4 chains (sd/2) is under 0.2%, so only a real bias of one sampler fails it;
+/// - R̂ < 1.05 for both: the chains agree with each other, so neither λ̂ is a transient;
+/// - MALA's acceptance rate within 0.1 of its target 0.574: dual averaging keeps the average of
+///   its log-steps, which lands a few points above the target (0.623 here); a rate far outside the
+///   band would mean the adaptation did not settle.
 #[test]
-fn sgld_and_mala_agree_on_the_papers_relu_network() {
+fn mala_and_sgld_agree_at_the_default_settings() {
+    let seed = 0;
     let device = Default::default();
     let widths = [10, 20, 20, 10];
-    let teacher = MlpTeacher::random(&widths, 2, 1.0).unwrap();
-    let inputs = SyntheticInputs::new(3, 1_000, 10).unwrap();
+    let teacher = MlpTeacher::random(&widths, seed, 1.0).unwrap();
+    let inputs = SyntheticInputs::new(seed + 1, 1_000, widths[0]).unwrap();
     let data = ModelData(RegressionData::mlp(&teacher, inputs, DataForm::Materialized, &device).unwrap());
     let model = teacher.to_module::<B>(&device);
-    assert_eq!(model.num_params(), 850);
-    let loss = |m: &Mlp<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone());
+    let config = EstimatorConfig::default().with_gamma(100.0).with_auto_epsilon().with_seed(seed);
     let run = |sampler| {
-        let config = EstimatorConfig {
-            n_chains: 4,
-            n_steps: 10_000,
-            n_burnin: 2_000,
-            batch_size: 32,
-            epsilon: 1e-5,
-            gamma: 1.0,
-            sampler,
-            seed: 2,
-            ..Default::default()
-        };
-        estimate_llc(&model, &data, loss, &config, InitLoss::Compute { chunk: 1_000 }, &mut NoProgress).unwrap()
+        let estimator = llc_estimators::Estimator::new(&model, &data, mlp_loss);
+        estimator.with_config(config.clone().with_sampler(sampler)).run().unwrap()
     };
-    let sgld = run(SamplerKind::Sgld);
-    let mala = run(SamplerKind::Mala);
+    let (sgld, mala) = (run(SamplerKind::Sgld), run(SamplerKind::Mala));
+    let summary = |e: &LlcEstimate| {
+        let epsilons: Vec<String> = e.per_chain.iter().map(|c| format!("{:.2e}", c.epsilon)).collect();
+        format!(
+            "{:.2} ± {:.2}, R̂ {:?}, acceptance {:?}, ε {}, restarts {}, {:.1} s",
+            e.lambda_hat,
+            e.lambda_hat_std,
+            e.diagnostics.r_hat,
+            e.diagnostics.mean_acceptance,
+            epsilons.join(" "),
+            e.diagnostics.restarts.len(),
+            e.seconds
+        )
+    };
+    eprintln!("SGLD {}\nMALA {}", summary(&sgld), summary(&mala));
     for e in [&sgld, &mala] {
-        assert!(e.diagnostics.diverged.is_empty());
-        assert!(e.lambda_hat > 0.0 && e.lambda_hat < 425.0, "λ̂ = {} must lie in (0, d/2)", e.lambda_hat);
+        assert!(e.diagnostics.diverged.is_empty(), "{}", summary(e));
+        let r_hat = e.diagnostics.r_hat.expect("R̂ of 4 finished chains");
+        assert!(r_hat < 1.05, "{}", summary(e));
     }
-    let se = |e: &llc_estimators::LlcEstimate| e.lambda_hat_std / (e.per_chain.len() as f64).sqrt();
-    let combined = (se(&sgld).powi(2) + se(&mala).powi(2)).sqrt();
-    let gap = (sgld.lambda_hat - mala.lambda_hat).abs();
-    println!(
-        "SGLD {:.1} ± {:.1}, MALA {:.1} ± {:.1} (sd over chains); gap {:.2} = {:.2} combined SE; MALA acceptance {:.3}",
-        sgld.lambda_hat,
-        sgld.lambda_hat_std,
-        mala.lambda_hat,
-        mala.lambda_hat_std,
-        gap,
-        gap / combined,
-        mala.diagnostics.mean_acceptance.unwrap()
-    );
-    assert!(gap <= 3.0 * combined, "SGLD {} vs MALA {}: gap {gap} > 3 × {combined}", sgld.lambda_hat, mala.lambda_hat);
-    let acceptance = mala.diagnostics.mean_acceptance.unwrap();
-    assert!(acceptance > 0.5 && acceptance <= 1.0, "MALA acceptance {acceptance}");
+    assert!((mala.lambda_hat / sgld.lambda_hat - 1.0).abs() < 0.05, "SGLD {}\nMALA {}", summary(&sgld), summary(&mala));
+    let acceptance = mala.diagnostics.mean_acceptance.expect("MALA reports its acceptance rate");
+    assert!((acceptance - MALA_TARGET_ACCEPTANCE).abs() < 0.1, "MALA {}", summary(&mala));
 }

@@ -1,82 +1,62 @@
-//! Stacked chains (`estimate_llc_stacked`) against chains run one at a time (`estimate_llc`): chain
-//! k uses the same noise and minibatch streams either way, so the estimates agree chain by chain.
+//! Stacked chains (`Estimator::with_stacked_chains`) against chains run one at a time: chain k
+//! uses the same noise and minibatch streams either way, so the estimates agree chain by chain,
+//! with or without a fixed diagonal preconditioner.
 
-use burn::tensor::Tensor;
-use llc_estimators::{
-    DrawLoss, EstimatorConfig, InitLoss, NoProgress, SamplerKind, estimate_llc, estimate_llc_stacked,
-};
-use llc_models::{DataForm, Dln, DlnTeacher, RegressionData, StackedDln, SyntheticInputs, mse, mse_per_copy};
+use llc_estimators::{DrawLoss, Estimator, EstimatorConfig, InitLoss, LlcEstimate, SamplerKind};
+use llc_models::{Dln, StackedDln};
+use llc_sampler::DiagonalPreconditioner;
 
 mod common;
 
-use common::{B, ModelData};
+use common::{B, ModelData, chains, dln, dln_loss, estimate, random_factors, stacked_dln_loss};
 
-fn setup() -> (Dln<B>, ModelData) {
-    let device = Default::default();
-    let widths = [6, 8, 5];
-    let teacher = DlnTeacher::full_rank(&widths, 3).unwrap();
-    let data = RegressionData::<B>::dln(
-        &teacher,
-        SyntheticInputs::new(2, 5_000, widths[0]).unwrap(),
-        DataForm::Materialized,
-        &device,
-    )
-    .unwrap();
-    (teacher.to_module(&device), ModelData(data))
+/// The same estimate twice: chains one at a time at `model`, and in groups of `copies` stacked
+/// chains; with `factors`, both under the diagonal preconditioner they give (one chain's factors,
+/// repeated for every copy of the stack).
+fn separate_and_stacked(
+    (model, data): (&Dln<B>, &ModelData),
+    config: &EstimatorConfig,
+    copies: usize,
+    factors: Option<Vec<Vec<f32>>>,
+) -> (LlcEstimate, LlcEstimate) {
+    let stacked = StackedDln::replicate(model, copies).unwrap();
+    let init = InitLoss::Compute { chunk: 1_000 };
+    let mut separate = Estimator::new(model, data, dln_loss).with_config(config.clone()).with_init_loss(init);
+    let mut together = Estimator::new(&stacked, data, stacked_dln_loss)
+        .with_config(config.clone())
+        .with_stacked_chains(copies)
+        .with_init_loss(init);
+    if let Some(factors) = factors {
+        separate =
+            separate.with_preconditioner(DiagonalPreconditioner::in_visit_order(model, factors.clone()).unwrap());
+        let p = DiagonalPreconditioner::in_visit_order_stacked(&stacked, factors, copies).unwrap();
+        together = together.with_preconditioner(p);
+    }
+    (separate.run().unwrap(), together.run().unwrap())
 }
 
-fn single_loss(m: &Dln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)) -> Tensor<B, 1> {
-    mse(m.forward(x.clone()), y.clone())
-}
-
-/// The loss of C stacked copies: the batch holds the C chains' minibatches one after another.
-fn stacked_loss(m: &StackedDln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)) -> Tensor<B, 1> {
-    let copies = m.copies();
-    let [rows, width_in] = x.dims();
-    let width_out = y.dims()[1];
-    let batch = rows / copies;
-    let x = x.clone().reshape([copies, batch, width_in]);
-    let y = y.clone().reshape([copies, batch, width_out]);
-    mse_per_copy(m.forward(x), y)
-}
-
+/// Six chains as two groups of three stacked chains reproduce the six chains run one at a time,
+/// for plain SGLD (recording minibatch or full-data draws), RMSprop-SGLD, and SGLD under a fixed
+/// random diagonal preconditioner (factors between 1/2 and 2, which must change the chains:
+/// their λ̂ differ from the unpreconditioned ones of the same seed by far more than the rounding).
 #[test]
 fn stacked_chains_reproduce_separate_chains() {
-    let (model, data) = setup();
-    for (sampler, draw_loss) in [
-        (SamplerKind::Sgld, DrawLoss::Minibatch),
-        (SamplerKind::Sgld, DrawLoss::Full),
-        (SamplerKind::RmspropSgld, DrawLoss::Minibatch),
-    ] {
-        let config = EstimatorConfig {
-            n_chains: 6,
-            n_steps: 400,
-            n_burnin: 100,
-            thinning: 3,
-            batch_size: 50,
-            epsilon: 1e-5,
-            sampler,
-            draw_loss,
-            acceptance_every: 10,
-            seed: 21,
-            ..Default::default()
-        };
-        let separate =
-            estimate_llc(&model, &data, single_loss, &config, InitLoss::Compute { chunk: 1_000 }, &mut NoProgress)
-                .unwrap();
-        // Two groups of three stacked chains.
-        let stacked = StackedDln::replicate(&model, 3).unwrap();
-        let together = estimate_llc_stacked(
-            &stacked,
-            3,
-            &data,
-            stacked_loss,
-            &config,
-            InitLoss::Compute { chunk: 1_000 },
-            &mut NoProgress,
-        )
-        .unwrap();
-        let what = format!("{} with {} draws", sampler.name(), draw_loss.name());
+    let (model, data) = dln();
+    let factors = random_factors(&model, 17);
+    let cases = [
+        (SamplerKind::Sgld, DrawLoss::Minibatch, None),
+        (SamplerKind::Sgld, DrawLoss::Full, None),
+        (SamplerKind::RmspropSgld, DrawLoss::Minibatch, None),
+        (SamplerKind::Sgld, DrawLoss::Minibatch, Some(factors.clone())),
+        (SamplerKind::Sgld, DrawLoss::Full, Some(factors)),
+    ];
+    let mut plain: Vec<LlcEstimate> = Vec::new();
+    for (sampler, draw_loss, factors) in cases {
+        let config = chains(6, 400, 100).with_thinning(3).with_batch_size(50).with_epsilon(1e-5);
+        let config = config.with_sampler(sampler).with_draw_loss(draw_loss).with_acceptance_every(10).with_seed(21);
+        let preconditioned = factors.is_some();
+        let (separate, together) = separate_and_stacked((&model, &data), &config, 3, factors);
+        let what = format!("{} with {} draws, preconditioned: {preconditioned}", sampler.name(), draw_loss.name());
         assert!((separate.init_loss - together.init_loss).abs() <= 1e-6 * separate.init_loss.abs().max(1e-6), "{what}");
         assert_eq!(together.per_chain.len(), 6);
         // The same chains up to f32 rounding (the stacked loss reduces rows in another order):
@@ -90,44 +70,39 @@ fn stacked_chains_reproduce_separate_chains() {
         }
         assert!(separate.lambda_hat_std > 0.0);
         assert!((separate.lambda_hat - together.lambda_hat).abs() <= 1e-4 * separate.lambda_hat, "{what}");
+        if !preconditioned {
+            plain.push(separate);
+        } else {
+            let reference = plain.iter().find(|e| e.config.draw_loss == draw_loss && e.config.sampler == sampler);
+            let reference = reference.expect("the unpreconditioned run of the same settings comes first");
+            for (a, b) in reference.per_chain.iter().zip(&separate.per_chain) {
+                let (x, y) = (a.lambda_hat.unwrap(), b.lambda_hat.unwrap());
+                assert!(
+                    (x - y).abs() > 1e-2 * x.abs(),
+                    "{what}, chain {}: P changed nothing ({x} vs {y})",
+                    a.chain_idx
+                );
+            }
+        }
     }
 }
 
+/// With ε far too large for this network every chain blows up, each at its own step, restarts
+/// with ε halved until its restarts run out, and is lost; each stacked chain does so at the same
+/// steps as its separate twin.
 #[test]
 fn a_diverging_stacked_chain_is_named_and_the_others_finish() {
-    let (model, data) = setup();
-    // ε far too large for this network: every chain blows up, each at its own step.
-    let config = EstimatorConfig {
-        n_chains: 4,
-        n_steps: 300,
-        n_burnin: 50,
-        batch_size: 50,
-        epsilon: 5e-2,
-        acceptance_every: 0,
-        ..Default::default()
-    };
+    let (model, data) = dln();
+    let config = chains(4, 300, 50).with_batch_size(50).with_epsilon(5e-2).with_acceptance_every(0);
     let stacked = StackedDln::replicate(&model, 4).unwrap();
-    let together =
-        estimate_llc_stacked(&stacked, 4, &data, stacked_loss, &config, InitLoss::Known(0.0), &mut NoProgress).unwrap();
-    let separate = estimate_llc(&model, &data, single_loss, &config, InitLoss::Known(0.0), &mut NoProgress).unwrap();
+    let run = Estimator::new(&stacked, &data, stacked_dln_loss).with_config(config.clone()).with_stacked_chains(4);
+    let together = run.with_init_loss(InitLoss::Known(0.0)).run().unwrap();
+    let separate = estimate(&model, &data, dln_loss, config);
     assert_eq!(together.diagnostics.diverged.len(), 4, "{:?}", together.diagnostics.diverged);
-    // Each chain diverges at the same step as its separate twin.
-    for (a, b) in separate.diagnostics.diverged.iter().zip(&together.diagnostics.diverged) {
-        assert_eq!((a.chain_idx, a.step), (b.chain_idx, b.step));
-    }
-}
-
-#[test]
-fn stacking_refuses_mala_and_uneven_groups() {
-    let (model, data) = setup();
-    let stacked = StackedDln::replicate(&model, 3).unwrap();
-    let run = |config: &EstimatorConfig| {
-        estimate_llc_stacked(&stacked, 3, &data, stacked_loss, config, InitLoss::Known(0.0), &mut NoProgress)
-            .unwrap_err()
-            .to_string()
+    assert_eq!(together.diagnostics.restarts.len(), 4 * 5, "{:?}", together.diagnostics.restarts);
+    let steps = |e: &LlcEstimate| {
+        let restarts = e.diagnostics.restarts.iter().map(|r| (r.chain_idx, r.step));
+        restarts.chain(e.diagnostics.diverged.iter().map(|d| (d.chain_idx, d.step))).collect::<Vec<_>>()
     };
-    let uneven = EstimatorConfig { n_chains: 4, n_steps: 10, n_burnin: 0, batch_size: 10, ..Default::default() };
-    assert!(run(&uneven).contains("groups of 3"), "{}", run(&uneven));
-    let mala = EstimatorConfig { sampler: SamplerKind::Mala, n_chains: 3, ..uneven };
-    assert!(run(&mala).contains("MALA"), "{}", run(&mala));
+    assert_eq!(steps(&separate), steps(&together));
 }

@@ -1,5 +1,5 @@
 //! Regression data sets with noiseless targets `y = teacher(x)`, materialized on the device or
-//! streamed batch by batch, and the mean squared error of method.md §1.
+//! streamed batch by batch, and the mean squared error of docs/method.md §1.
 
 use std::sync::Arc;
 
@@ -64,7 +64,7 @@ impl<B: Backend> TeacherMap<B> {
     }
 }
 
-/// A regression data set of `n` samples with noiseless targets `y = teacher(x)` (method.md §3,
+/// A regression data set of `n` samples with noiseless targets `y = teacher(x)` (docs/method.md §3,
 /// §5), in one of two forms that give the same minibatches.
 #[derive(Debug, Clone)]
 pub enum RegressionData<B: Backend> {
@@ -250,7 +250,7 @@ impl<B: Backend> RegressionData<B> {
     }
 }
 
-/// The mean squared error of method.md §1: the mean of `(pred − target)²` over all samples and all
+/// The mean squared error of docs/method.md §1: the mean of `(pred − target)²` over all samples and all
 /// output coordinates, with no factor 1/2. Returns a one-element tensor.
 pub fn mse<B: Backend>(pred: Tensor<B, 2>, target: Tensor<B, 2>) -> Tensor<B, 1> {
     let diff = pred - target;

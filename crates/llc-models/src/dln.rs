@@ -1,5 +1,5 @@
 //! Deep linear networks: a product of weight matrices with no biases and no nonlinearity
-//! (method.md §3).
+//! (docs/method.md §3).
 
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::ModelError;
 use crate::host::{check_len, matrix_to_tensor, tensor_from_f32, tensor_to_vec, validate_widths};
 
-/// A deep linear network `f(x) = x·W_1·W_2⋯W_M` with widths `H_1, …, H_{M+1}` (method.md §3).
+/// A deep linear network `f(x) = x·W_1·W_2⋯W_M` with widths `H_1, …, H_{M+1}` (docs/method.md §3).
 ///
 /// The paper writes the network as `W_M⋯W_1·x` on column vectors; this crate works with row
 /// vectors (a batch is a `[batch, H_1]` tensor), so weight `s` is stored as an
@@ -59,7 +59,7 @@ impl<B: Backend> Dln<B> {
 
     /// A freshly initialized student network: PyTorch's default `nn.Linear` initialization, every
     /// entry of weight `s` uniform on `[−1/√H_s, 1/√H_s]` (`H_s` its fan-in), the starting point of
-    /// the paper's SGD-trained DLN estimates (method.md §4; [`crate::train_sgd`] trains it).
+    /// the paper's SGD-trained DLN estimates (docs/method.md §4; [`crate::train_sgd`] trains it).
     ///
     /// The entries are drawn in f64 from one `ChaCha8Rng::seed_from_u64(seed)` stream, layer by
     /// layer and row-major within a layer (the `[H_s, H_{s+1}]` layout of this crate), then rounded

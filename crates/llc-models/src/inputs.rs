@@ -1,12 +1,12 @@
 //! Synthetic inputs `x ~ U[low, high]^width`, defined sample by sample from `(seed, index)`
-//! (method.md §3: the paper uses `U[−10, 10]`).
+//! (docs/method.md §3: the paper uses `U[−10, 10]`).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::ModelError;
 
-/// The paper's input range: every coordinate is uniform on `[−10, 10]` (method.md §3, §5, §6).
+/// The paper's input range: every coordinate is uniform on `[−10, 10]` (docs/method.md §3, §5, §6).
 pub const PAPER_INPUT_RANGE: (f32, f32) = (-10.0, 10.0);
 
 /// A synthetic input data set of `n` samples of `width` coordinates, each uniform on

@@ -1,6 +1,6 @@
 //! # llc-models: the networks whose learning coefficients the workspace measures
 //!
-//! This crate holds the models of the paper's experiments (arXiv 2308.12108 v2; see method.md
+//! This crate holds the models of the paper's experiments (arXiv 2308.12108 v2; see docs/method.md
 //! §3, §5 and §6) and everything needed to set up a measurement on them. It knows nothing of
 //! sampling or estimation: it hands a burn module, a point w* and a data set to the sampler.
 //!
@@ -13,15 +13,15 @@
 //! - [`SyntheticInputs`] and [`RegressionData`]: inputs `x ~ U[−10, 10]` generated from
 //!   `(seed, index)` alone, with noiseless targets `y = teacher(x)`, either materialized on the
 //!   device or generated per minibatch so that paper-scale data sets need no memory; [`mse`] is
-//!   the loss of method.md §1;
+//!   the loss of docs/method.md §1;
 //! - [`Mlp::rescale_hidden`] and [`rescale_factors`]: the per-neuron rescaling symmetry of ReLU
-//!   networks and the diagonal preconditioner that makes SGLD equivariant under it (method.md §6).
+//!   networks and the diagonal preconditioner that makes SGLD equivariant under it (docs/method.md §6).
 //! - [`StackedDln`] and [`mse_per_copy`]: C copies of a deep linear network as one module with a
 //!   leading chain dimension, so that C SGLD chains share each batched matmul;
 //! - [`Dln::init_random`] and [`train_sgd`]: a fresh student with PyTorch's default
 //!   initialization, trained by minibatch SGD with momentum ([`SgdTraining::paper`]: learning rate
 //!   0.01, momentum 0.9, batch 500, 50,000 steps) to the SGD-trained point at which the paper also
-//!   measures λ̂ (method.md §4).
+//!   measures λ̂ (docs/method.md §4).
 //!
 //! Bad input (a zero width, a rank above the narrowest width, an index out of range, a
 //! non-positive alpha, a learning rate or batch size SGD cannot use) is reported as a

@@ -1,4 +1,4 @@
-//! ReLU multilayer perceptrons with biases (method.md §5 and §6).
+//! ReLU multilayer perceptrons with biases (docs/method.md §5 and §6).
 
 use burn::module::{Module, Param};
 use burn::nn::Linear;
@@ -13,7 +13,7 @@ use crate::host::{check_len, matrix_to_tensor, tensor_from_f32, tensor_to_vec, v
 
 /// A ReLU network with biases: `h_0 = x`, `h_k = ReLU(h_{k−1}·W_k + b_k)` for the hidden layers and
 /// `f(x) = h_{M−1}·W_M + b_M` (no ReLU after the last layer), as in the paper's MLP experiments
-/// (method.md §5, §6).
+/// (docs/method.md §5, §6).
 ///
 /// Layer `k` is a burn [`Linear`] whose weight is stored as `[d_input, d_output]` (fan-in ×
 /// fan-out) and whose bias has `d_output` entries. Hidden layer `k` (numbered from 0) is the output

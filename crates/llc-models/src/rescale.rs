@@ -1,5 +1,5 @@
 //! The per-neuron rescaling symmetry of ReLU networks and the preconditioner that matches it
-//! (method.md §6).
+//! (docs/method.md §6).
 //!
 //! Because `ReLU(alpha·z) = alpha·ReLU(z)` for `alpha > 0`, multiplying the incoming weights and
 //! the bias of a hidden neuron by `alpha` and dividing its outgoing weights by `alpha` leaves the
@@ -63,7 +63,7 @@ fn check_alphas(widths: &[usize], layer: usize, alphas: &[f32]) -> Result<(), Mo
 }
 
 /// The preconditioner factors that make SGLD equivariant under rescaling hidden layer `layer` of
-/// a ReLU network with `widths` by `alphas` (method.md §6): `alpha_j²` on the incoming weights and
+/// a ReLU network with `widths` by `alphas` (docs/method.md §6): `alpha_j²` on the incoming weights and
 /// the bias of neuron `j`, `1/alpha_j²` on its outgoing weights, and 1 on every other parameter.
 ///
 /// One [`LayerFactors`] per affine layer, in order. With a single `alpha` for all neurons this is
@@ -105,7 +105,7 @@ fn remap<B: Backend, const D: usize>(
 
 impl<B: Backend> Mlp<B> {
     /// The same function with hidden layer `layer` (numbered from 0) rescaled neuron by neuron
-    /// (method.md §6): neuron `j` gets its incoming weights and bias multiplied by `alphas[j]` and
+    /// (docs/method.md §6): neuron `j` gets its incoming weights and bias multiplied by `alphas[j]` and
     /// its outgoing weights divided by `alphas[j]`.
     ///
     /// There must be one factor per neuron of the layer, each finite and positive (a negative or

@@ -88,7 +88,7 @@ impl<B: Backend> StackedDln<B> {
     }
 }
 
-/// Per copy, the mean squared error of method.md §1 over its block: `[C, batch, H_out]`
+/// Per copy, the mean squared error of docs/method.md §1 over its block: `[C, batch, H_out]`
 /// predictions and targets give the `[C]` means of `(pred − target)²`.
 pub fn mse_per_copy<B: Backend>(pred: Tensor<B, 3>, target: Tensor<B, 3>) -> Tensor<B, 1> {
     let [copies, batch, width] = pred.dims();

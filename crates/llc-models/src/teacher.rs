@@ -1,5 +1,5 @@
 //! Teachers: the true networks that generate the noiseless targets, built on the host in f64
-//! from a seed (method.md §3, §5, §6).
+//! from a seed (docs/method.md §3, §5, §6).
 
 use burn::module::Param;
 use burn::nn::Linear;
@@ -18,7 +18,7 @@ use crate::mlp::Mlp;
 /// reached (a failure has probability zero in exact arithmetic).
 const RANK_ATTEMPTS: usize = 8;
 
-/// The standard deviation `1/√fan_in` of the paper's weight initialization (method.md §3).
+/// The standard deviation `1/√fan_in` of the paper's weight initialization (docs/method.md §3).
 fn init_std(fan_in: usize) -> f64 {
     1.0 / (fan_in as f64).sqrt()
 }
@@ -31,7 +31,7 @@ fn check_finite<'a>(values: impl IntoIterator<Item = &'a f64>) -> Result<(), Mod
     }
 }
 
-/// A deep linear network teacher in f64 (method.md §3): the weights `W_1, …, W_M` (matrix `s` of
+/// A deep linear network teacher in f64 (docs/method.md §3): the weights `W_1, …, W_M` (matrix `s` of
 /// shape `[H_s, H_{s+1}]`, so that `y = x·W_1⋯W_M`) and the numerical rank `r` of their product,
 /// the quantity Aoyagi's formula for lambda needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +42,7 @@ pub struct DlnTeacher {
 }
 
 impl DlnTeacher {
-    /// Draws a teacher with the paper's procedure (method.md §3).
+    /// Draws a teacher with the paper's procedure (docs/method.md §3).
     ///
     /// For each layer `s` in order, the `[H_s, H_{s+1}]` matrix gets i.i.d. `N(0, 1/H_s)` entries
     /// (standard deviation `1/√fan_in`, drawn in row-major order); then, with probability 0.5, its
@@ -174,7 +174,7 @@ fn product_of(weights: &[DMatrix<f64>]) -> DMatrix<f64> {
     iter.fold(first, |acc, w| acc * w)
 }
 
-/// A ReLU network teacher in f64 (method.md §5, §6): weights `W_k` of shape `[H_k, H_{k+1}]` and
+/// A ReLU network teacher in f64 (docs/method.md §5, §6): weights `W_k` of shape `[H_k, H_{k+1}]` and
 /// biases `b_k`, with the paper's random initialization and an optional planted degeneracy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MlpTeacher {
@@ -229,7 +229,7 @@ impl MlpTeacher {
         Ok(Self { weights, biases, widths })
     }
 
-    /// Plants a degeneracy (method.md §6): each neuron in `copies` of hidden layer `layer` gets the
+    /// Plants a degeneracy (docs/method.md §6): each neuron in `copies` of hidden layer `layer` gets the
     /// incoming weights and the bias of neuron `source` of the same layer, so those neurons compute
     /// the same function. Outgoing weights are left as they are. Hidden layers and neurons are
     /// numbered from 0; the paper makes neurons 1, 2, 3, 4, 5 and 8 copies of neuron 0.

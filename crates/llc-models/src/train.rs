@@ -1,4 +1,4 @@
-//! SGD with momentum from a freshly initialized student to a trained point (method.md §4: besides
+//! SGD with momentum from a freshly initialized student to a trained point (docs/method.md §4: besides
 //! the teacher, the paper measures λ̂ at the point SGD reaches on the teacher's data).
 
 use std::time::Instant;
@@ -25,7 +25,7 @@ pub const TRAINING_LOSS_CHUNK: usize = 10_000;
 /// `v_1 = g_1`, `v_t = μ·v_{t−1} + g_t`, `w_t = w_{t−1} − η·v_t`,
 ///
 /// where `g_t` is the gradient of the minibatch MSE ([`mse`]) at step `t`, `η` the learning rate
-/// and `μ` the momentum. [`SgdTraining::paper`] gives the paper's settings (method.md §4).
+/// and `μ` the momentum. [`SgdTraining::paper`] gives the paper's settings (docs/method.md §4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SgdTraining {
     /// The learning rate η (finite and > 0).
@@ -41,7 +41,7 @@ pub struct SgdTraining {
 }
 
 impl SgdTraining {
-    /// The paper's training run for the SGD-trained point of its DLN experiment (method.md §4):
+    /// The paper's training run for the SGD-trained point of its DLN experiment (docs/method.md §4):
     /// learning rate 0.01, momentum 0.9, batch 500, 50,000 steps, with the given seed.
     pub fn paper(seed: u64) -> Self {
         Self { learning_rate: 0.01, momentum: 0.9, batch_size: 500, steps: 50_000, seed }
@@ -95,7 +95,7 @@ pub struct TrainingOutcome<M> {
     pub seconds: f64,
 }
 
-/// The full-data MSE `L_n` of `forward(model, ·)` on `data` (method.md §1), evaluated in chunks of
+/// The full-data MSE `L_n` of `forward(model, ·)` on `data` (docs/method.md §1), evaluated in chunks of
 /// `chunk` consecutive samples (at least 1) and averaged with each chunk weighted by its size, so
 /// that the result does not depend on the chunking beyond f32 rounding. A streaming data set
 /// generates each chunk.
@@ -121,7 +121,7 @@ pub fn full_data_mse<B: Backend, M>(
 }
 
 /// Trains `model` by minibatch SGD with momentum on the MSE of `forward(model, x)` against the
-/// targets of `data` (method.md §4: the paper's SGD-trained point uses [`SgdTraining::paper`]).
+/// targets of `data` (docs/method.md §4: the paper's SGD-trained point uses [`SgdTraining::paper`]).
 ///
 /// Step `t` draws `batch_size` indices uniformly from `0..n` with replacement from one
 /// `ChaCha8Rng::seed_from_u64(seed)` stream, evaluates the minibatch [`mse`], and applies burn's

@@ -1,7 +1,7 @@
 //! One full-batch MALA chain (Metropolis-adjusted Langevin algorithm) over any burn module.
 //!
 //! MALA is the exact counterpart of SGLD that the paper uses as its reference sampler (arXiv
-//! 2402.03698, merged into arXiv 2308.12108 v2: the SGLD-versus-MALA experiment; method.md §2, MALA).
+//! 2402.03698, merged into arXiv 2308.12108 v2: the SGLD-versus-MALA experiment; docs/method.md §2, MALA).
 //! It targets the same localized tempered posterior p(w) ∝ exp(−U(w)), with the potential
 //!
 //! U(w) = nβ·L_n(w) + (γ/2)·‖w − w*‖²,
@@ -182,7 +182,8 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> MalaChain<B, M> {
         self.frozen = false;
     }
 
-    /// Stops the chain for good: its later steps make no proposal and draw no noise.
+    /// Stops the chain for good: its later steps make no proposal, draw no noise and do not count
+    /// as steps taken (a [`MalaChain::restart`] resumes it).
     pub fn freeze(&mut self) {
         self.frozen = true;
     }
@@ -194,6 +195,11 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> MalaChain<B, M> {
     where
         F: Fn(&M) -> Tensor<B, 1>,
     {
+        if self.frozen {
+            // No proposal and no draw: the chain stays, and reports its point's loss if known.
+            let loss = self.current.as_ref().map_or(f64::NAN, |state| state.loss);
+            return MalaStepReport { loss, accepted: false, acceptance_probability: 0.0, proposal_loss: f64::NAN };
+        }
         self.steps_taken += 1;
         let current = match self.current.take() {
             Some(state) => state,

@@ -5,11 +5,11 @@
 use std::cell::Cell;
 
 use burn::backend::NdArray;
-use llc_sampler::{DiagonalPreconditioner, MalaChain, MalaConfig, NoiseSource, SamplerError};
+use llc_sampler::{DiagonalPreconditioner, MalaChain, MalaConfig, NoiseSource, Sampler, SamplerError};
 
 mod common;
 
-use common::{B, Quadratic, quadratic, quadratic_loss, values};
+use common::{B, Quadratic, after_burn_in, coordinates, precisions, quadratic, quadratic_loss, values};
 
 /// The first MALA proposal and its acceptance probability, computed in f64 straight from the
 /// textbook formulas (not the chain's cancellation-free form): w' = w − (εP/2)∇U(w) + √(εP)·ξ,
@@ -221,27 +221,18 @@ fn batch_means(trace: &[f64], n_batches: usize) -> (f64, f64, f64) {
 /// tolerance is a few percent, well below the SGLD gap; the test asserts that too.
 #[test]
 fn the_stationary_law_is_the_exact_gaussian_posterior() {
-    let (gamma, n_beta) = (1.0, 100.0);
-    let a = [1.0f32, 2.0, 4.0];
-    let k: Vec<f64> = a.iter().map(|&ai| n_beta * ai as f64 + gamma).collect();
+    let (gamma, n_beta, a) = (1.0, 100.0, [1.0f32, 2.0, 4.0]);
+    let k = precisions(&a, n_beta, gamma);
     let epsilon = 1.0 / k[2];
     let config = MalaConfig { epsilon, gamma, n_beta };
     let mut chain = MalaChain::new(quadratic(&[0.0; 3]), config, NoiseSource::host(2024, 0)).unwrap();
     let loss = quadratic_loss(&a);
-    let (burn_in, draws) = (2_000, 100_000);
-    let mut coords: Vec<Vec<f64>> = (0..3).map(|_| Vec::with_capacity(draws)).collect();
-    let mut losses = Vec::with_capacity(draws);
-    let mut accepted = 0usize;
-    for step in 0..burn_in + draws {
-        let report = chain.step(&loss);
-        if step >= burn_in {
-            accepted += report.accepted as usize;
-            losses.push(report.loss);
-            for (i, w) in values(chain.module()).into_iter().enumerate() {
-                coords[i].push(w as f64);
-            }
-        }
-    }
+    let reports = after_burn_in(2_000, 100_000, || (chain.step(&loss), values(chain.module())));
+    let points: Vec<Vec<f32>> = reports.iter().map(|(_, point)| point.clone()).collect();
+    let coords = coordinates(&points);
+    let losses: Vec<f64> = reports.iter().map(|(report, _)| report.loss).collect();
+    let accepted = reports.iter().filter(|(report, _)| report.accepted).count();
+    let draws = reports.len();
     let rate = accepted as f64 / draws as f64;
     assert!(rate > 0.5 && rate < 1.0, "acceptance rate {rate}");
     for i in 0..3 {
@@ -276,9 +267,8 @@ fn the_stationary_law_is_the_exact_gaussian_posterior() {
 /// the stiff one. Tolerances as above.
 #[test]
 fn a_preconditioned_chain_keeps_the_exact_posterior() {
-    let (gamma, n_beta) = (1.0, 100.0);
-    let a = [0.25f32, 1.0, 4.0];
-    let k: Vec<f64> = a.iter().map(|&ai| n_beta * ai as f64 + gamma).collect();
+    let (gamma, n_beta, a) = (1.0, 100.0, [0.25f32, 1.0, 4.0]);
+    let k = precisions(&a, n_beta, gamma);
     let epsilon = 1.0 / k[2];
     let p: Vec<f32> = k.iter().map(|ki| (k[2] / ki) as f32).collect();
     let model = quadratic(&[0.0; 3]);
@@ -287,16 +277,10 @@ fn a_preconditioned_chain_keeps_the_exact_posterior() {
     let mut chain =
         MalaChain::new(model, config, NoiseSource::host(99, 1)).unwrap().with_diagonal_preconditioner(precond).unwrap();
     let loss = quadratic_loss(&a);
-    let (burn_in, draws) = (1_000, 40_000);
-    let mut coords: Vec<Vec<f64>> = (0..3).map(|_| Vec::with_capacity(draws)).collect();
-    for step in 0..burn_in + draws {
+    let coords = coordinates(&after_burn_in(1_000, 40_000, || {
         chain.step(&loss);
-        if step >= burn_in {
-            for (i, w) in values(chain.module()).into_iter().enumerate() {
-                coords[i].push(w as f64);
-            }
-        }
-    }
+        values(chain.module())
+    }));
     for i in 0..3 {
         let squares: Vec<f64> = coords[i].iter().map(|w| w * w).collect();
         let (second, se, ess) = batch_means(&squares, 40);
@@ -412,4 +396,51 @@ fn bad_settings_and_foreign_preconditioners_are_errors() {
     let good = MalaConfig { epsilon: 1e-3, gamma: 1.0, n_beta: 10.0 };
     let chain = MalaChain::new(quadratic(&[1.0, 2.0]), good, NoiseSource::host(0, 0)).unwrap();
     assert!(chain.with_diagonal_preconditioner(p).is_err());
+}
+
+/// The controls an estimator drives a MALA chain with, through the `Sampler` interface: a step
+/// size set between steps is the next proposal's (and a bad one is refused), a frozen chain
+/// neither moves nor draws noise, and a restarted chain is back at w* and from there exactly a new
+/// chain whose noise stream carries on where the old one stopped (so the two agree bit for bit).
+#[test]
+fn a_restarted_chain_starts_over_at_the_anchor_and_a_frozen_one_stays() {
+    let device = Default::default();
+    let (start, before) = ([0.1f32, -0.2, 0.3], 20);
+    let loss = quadratic_loss(&[1.0, 3.0, 0.5]);
+    let config = MalaConfig { epsilon: 5e-3, gamma: 1.0, n_beta: 50.0 };
+    let mut chain = MalaChain::new(quadratic(&start), config, NoiseSource::host(6, 2)).unwrap();
+    assert!(matches!(chain.set_epsilon(0.0), Err(SamplerError::InvalidSetting { name: "epsilon", .. })));
+    assert!(Sampler::set_epsilon(&mut chain, 0, f64::NAN).is_err());
+    Sampler::set_epsilon(&mut chain, 0, 1e-2).unwrap();
+    assert_eq!((chain.config().epsilon, Sampler::epsilon(&chain, 0)), (1e-2, 1e-2));
+    for _ in 0..before {
+        let report = Sampler::step(&mut chain, &loss, false);
+        assert_eq!((report.accepted.map(|a| a.len()), report.full_data_draws), (Some(1), Some(report.losses)));
+    }
+    let moved = values(chain.module());
+    assert_ne!(moved, start.to_vec());
+
+    Sampler::freeze(&mut chain, 0);
+    let report = Sampler::step(&mut chain, &loss, true);
+    assert!(report.losses[0].is_nan() && report.moved == [false], "{report:?}");
+    assert_eq!(values(chain.module()), moved);
+    assert_eq!(chain.proposals(), before as u64, "a frozen chain makes no proposal");
+
+    Sampler::restart(&mut chain, 0);
+    assert_eq!(values(chain.module()), start.to_vec());
+    // The reference: a fresh chain at w* with the new ε, whose stream has skipped the 20 steps'
+    // draws (ξ for the proposal, then the accept/reject coin) and none for the frozen step.
+    let mut noise = NoiseSource::host(6, 2);
+    for _ in 0..before {
+        noise.normal::<NdArray>(start.len(), &device);
+        noise.uniform::<NdArray>(&device);
+    }
+    let mut fresh = MalaChain::new(quadratic(&start), MalaConfig { epsilon: 1e-2, ..config }, noise).unwrap();
+    for step in 0..30 {
+        let own = fresh.step(&loss);
+        let report = Sampler::step(&mut chain, &loss, false);
+        assert_eq!((report.losses[0], report.accepted), (own.loss, Some(vec![own.accepted])), "step {step}");
+    }
+    assert_eq!(values(chain.module()), values(fresh.module()));
+    assert!(fresh.accepted() > 0 && fresh.accepted() < 30, "both decisions occur: {}", fresh.accepted());
 }

@@ -1,6 +1,6 @@
-//! The ReLU rescaling symmetry (paper, the rescaling-invariance experiment; method.md §6): with the
-//! matched diagonal preconditioner, SGLD started from the rescaled teacher with the same seed
-//! follows the image of the original trajectory under the rescaling map.
+//! The ReLU rescaling symmetry (paper, the rescaling-invariance experiment; docs/method.md §6):
+//! with the matched diagonal preconditioner, SGLD started from the rescaled teacher with the same
+//! seed follows the image of the original trajectory under the rescaling map.
 //!
 //! Why it holds exactly in real arithmetic: rescaling hidden neuron j by α_j is a linear map w ↦ Tw
 //! with T diagonal (α_j on the neuron's incoming weights and bias, 1/α_j on its outgoing weights),

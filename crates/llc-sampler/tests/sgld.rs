@@ -7,7 +7,7 @@ use llc_sampler::{
 
 mod common;
 
-use common::{B, Quadratic, quadratic, quadratic_loss, values};
+use common::{B, Quadratic, after_burn_in, coordinates, precisions, quadratic, quadratic_loss, values};
 
 /// The noise a chain seeded with (seed, chain) draws first, reproduced independently.
 fn first_noise(seed: u64, chain: u64, n: usize) -> Vec<f32> {
@@ -88,29 +88,21 @@ fn one_preconditioned_and_rmsprop_step_follow_their_rules() {
 /// estimate is then √(2/1500) ≈ 3.7%, and 15% is a four-sigma bound.
 #[test]
 fn stationary_variance_matches_the_discretized_gaussian() {
-    let (gamma, n_beta) = (1.0, 100.0);
-    let a = [1.0f32, 4.0, 0.25];
+    let (gamma, n_beta, a) = (1.0, 100.0, [1.0f32, 4.0, 0.25]);
     // ε chosen so that εk = 0.1 on the stiffest coordinate.
-    let k: Vec<f64> = a.iter().map(|&ai| n_beta * ai as f64 + gamma).collect();
+    let k = precisions(&a, n_beta, gamma);
     let epsilon = 0.1 / k[1];
     let config = SgldConfig { epsilon, gamma, n_beta, rmsprop: None };
     let mut chain = SgldChain::new(quadratic(&[0.0, 0.0, 0.0]), config, NoiseSource::host(1, 0)).unwrap();
     let loss = quadratic_loss(&a);
-    let (burn_in, draws) = (5_000, 60_000);
-    let mut sum_sq = [0.0f64; 3];
-    let mut sum = [0.0f64; 3];
-    for step in 0..burn_in + draws {
+    let coords = coordinates(&after_burn_in(5_000, 60_000, || {
         chain.step(&loss, false);
-        if step >= burn_in {
-            for (i, w) in values(chain.module()).into_iter().enumerate() {
-                sum[i] += w as f64;
-                sum_sq[i] += (w as f64) * (w as f64);
-            }
-        }
-    }
-    for i in 0..3 {
-        let mean = sum[i] / draws as f64;
-        let var = sum_sq[i] / draws as f64 - mean * mean;
+        values(chain.module())
+    }));
+    for (i, trace) in coords.iter().enumerate() {
+        let draws = trace.len();
+        let mean = trace.iter().sum::<f64>() / draws as f64;
+        let var = trace.iter().map(|w| w * w).sum::<f64>() / draws as f64 - mean * mean;
         let expected = 1.0 / (k[i] * (1.0 - epsilon * k[i] / 4.0));
         assert!((var / expected - 1.0).abs() < 0.15, "coordinate {i}: variance {var} vs {expected}");
         // Slow coordinates (εk = 0.1/16) decorrelate slowly: allow 5 standard deviations of the

@@ -6,7 +6,8 @@ use burn::module::{Module, Param};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use llc_sampler::{
-    DiagonalPreconditioner, NoiseSource, RmsPropConfig, RmsPropVariant, SamplerError, SgldChain, SgldChains, SgldConfig,
+    ChainMismatch, DiagonalPreconditioner, NoiseSource, RmsPropConfig, RmsPropVariant, SamplerError, SgldChain,
+    SgldChains, SgldConfig,
 };
 
 type B = Autodiff<NdArray>;
@@ -227,19 +228,22 @@ fn a_restarted_chain_starts_over_at_the_anchor() {
 fn chains_that_do_not_fit_the_module_are_errors() {
     let config = SgldConfig { epsilon: 1e-3, gamma: 1.0, n_beta: 50.0, rmsprop: None };
     let mismatch = |result: Result<SgldChains<B, Stacked<B>>, SamplerError>| match result {
-        Err(SamplerError::ChainMismatch(why)) => why,
+        Err(SamplerError::Chains(why)) => why,
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("accepted"),
     };
     let why = mismatch(SgldChains::new(stacked(2), 3, config, host_noise(0, 3)));
-    assert!(why.contains("first dimension to be 3"), "{why}");
+    assert_eq!(why, ChainMismatch::LeadingDimension { copies: 3, parameter: 0, shape: vec![2, 4] });
+    assert!(why.to_string().contains("first dimension to be 3"), "{why}");
     let why = mismatch(SgldChains::new(stacked(3), 3, config, host_noise(0, 2)));
-    assert!(why.contains("3 host noise streams"), "{why}");
+    assert_eq!(why, ChainMismatch::NoiseSources { copies: 3, given: 2, mixed: false });
+    assert!(why.to_string().contains("3 host noise streams"), "{why}");
     let mut mixed = host_noise(0, 2);
     mixed.push(NoiseSource::Backend);
     let why = mismatch(SgldChains::new(stacked(3), 3, config, mixed));
-    assert!(why.contains("both kinds"), "{why}");
-    assert!(SgldChains::new(stacked(1), 0, config, host_noise(0, 1)).is_err());
+    assert_eq!(why, ChainMismatch::NoiseSources { copies: 3, given: 3, mixed: true });
+    assert!(why.to_string().contains("both kinds"), "{why}");
+    assert_eq!(mismatch(SgldChains::new(stacked(1), 0, config, host_noise(0, 1))), ChainMismatch::NoChains);
     let mut chains = SgldChains::new(stacked(2), 2, config, host_noise(0, 2)).unwrap();
     assert!(chains.set_epsilon(0, -1.0).is_err());
     assert!(chains.set_epsilon(0, f64::NAN).is_err());

@@ -22,7 +22,7 @@ fn check(widths: &[usize], rank: usize, lambda: (i128, i128), multiplicity: u64)
 }
 
 #[test]
-fn worked_values_from_the_reference() {
+fn lambda_and_multiplicity_match_worked_values() {
     check(&[5, 3, 5], 1, (8, 1), 1);
     check(&[5, 3, 5], 0, (13, 2), 2);
     check(&[10, 10, 10], 0, (75, 2), 1);
@@ -32,7 +32,7 @@ fn worked_values_from_the_reference() {
 }
 
 #[test]
-fn worked_value_intermediates() {
+fn worked_values_have_the_expected_index_set_and_parameter_count() {
     let c = dln_learning_coefficient(&[10, 10, 10, 10], 2).unwrap();
     // All Δ are equal (8), so no proper prefix can be Σ without splitting a tie.
     assert_eq!(c.index_set, vec![0, 1, 2, 3]);
@@ -158,7 +158,7 @@ proptest! {
 /// Every network with 2 to 5 widths, each at most 7, and every rank: the index set is unique and λ
 /// does not decrease as the rank grows (about 100,000 cases, under a second in release mode).
 #[test]
-fn small_networks_exhaustively() {
+fn every_small_network_has_one_index_set_and_lambda_grows_with_the_rank() {
     let mut cases = 0;
     let mut stack: Vec<Vec<usize>> = (1..=7).map(|w| vec![w]).collect();
     while let Some(widths) = stack.pop() {

@@ -2,10 +2,10 @@
 //! and the resident set size from `/proc/self/status` (Linux only; elsewhere `None`, printed as
 //! "n/a").
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The machine a measurement ran on, for the header of the table and the JSON files.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct Machine {
     /// The CPU model (`model name` in /proc/cpuinfo), or "unknown CPU".
     pub(crate) cpu: String,
@@ -13,18 +13,18 @@ pub(crate) struct Machine {
     pub(crate) cores: usize,
     /// When the measurement started, in UTC (`YYYY-MM-DD HH:MM UTC`).
     pub(crate) date: String,
-    /// The backend, e.g. "CPU (burn-ndarray, f32)".
-    pub(crate) backend: String,
+    /// The backend, e.g. "CPU (burn-ndarray, f32)" (`llc_app::AppBackend::NAME`).
+    pub(crate) backend: &'static str,
 }
 
 impl Machine {
     /// This machine, now, running on `backend`.
-    pub(crate) fn here(backend: &str) -> Self {
+    pub(crate) fn here(backend: &'static str) -> Self {
         Self {
             cpu: cpu_model().unwrap_or_else(|| "unknown CPU".into()),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             date: utc_now(),
-            backend: backend.to_owned(),
+            backend,
         }
     }
 
@@ -32,11 +32,6 @@ impl Machine {
     pub(crate) fn line(&self) -> String {
         format!("{}, {} cores, {}, {}", self.cpu, self.cores, self.date, self.backend)
     }
-}
-
-/// The name of the CPU backend as it was built (burn-ndarray, with OpenBLAS under `blas`).
-pub(crate) fn cpu_backend_name() -> &'static str {
-    if cfg!(feature = "blas") { "CPU (burn-ndarray + OpenBLAS, f32)" } else { "CPU (burn-ndarray, f32)" }
 }
 
 /// The first `model name` of /proc/cpuinfo.

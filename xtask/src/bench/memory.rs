@@ -1,6 +1,6 @@
 //! `cargo xtask bench memory`: the resident memory of one long SGLD estimate with streamed data.
 //!
-//! It runs `llc_estimators::estimate_llc` exactly as a user would (one chain, `DataForm::Streaming`
+//! It runs `llc_estimators::Estimator` exactly as a user would (one chain, `DataForm::Streaming`
 //! so that the n inputs are never held, batch 500, a fifth of the steps as burn-in, at the teacher
 //! with `InitLoss::Known(0.0)`: a noiseless teacher has zero loss on its own data), and samples the
 //! resident set size (VmRSS) every 1% of the steps through a [`Progress`] implementation. A process
@@ -10,18 +10,14 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::tensor::Tensor;
-use burn::tensor::backend::AutodiffBackend;
-use llc_estimators::{Divergence, EstimatorConfig, InitLoss, Progress, SamplerKind, estimate_llc};
-use llc_models::{DataForm, Dln, DlnTeacher, RegressionData, SyntheticInputs, mse};
+use llc_app::parse::{Widths, parse_count, parse_non_negative, parse_positive};
+use llc_app::{AppBackend, Device, DlnPoint, Synthetic, Teacher, dln_loss, dln_point, dln_teacher, parameter_count};
+use llc_estimators::{Divergence, EstimatorConfig, NoisePlacement, Progress};
+use llc_models::DataForm;
 use serde::Serialize;
 
-use super::machine::{Machine, cpu_backend_name, peak_rss_mib, rss_mib};
-use super::{
-    DeviceArg, Widths, check_writable, grouped, mib, parse_count, parse_non_negative, parse_positive, parse_widths,
-    write_json,
-};
-use crate::reproduce::Regression;
+use super::machine::{Machine, peak_rss_mib, rss_mib};
+use super::{check_writable, grouped, mib, parse_network, write_json};
 
 /// The memory benchmark's options.
 #[derive(Debug, clap::Args)]
@@ -33,7 +29,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "N", default_value = "1000000", value_parser = parse_count)]
     n: usize,
     /// DLN widths, input first (default: 1.12M parameters).
-    #[arg(long, value_name = "H1,H2,...", default_value = "500,800,600,400", value_parser = parse_widths)]
+    #[arg(long, value_name = "H1,H2,...", default_value = "500,800,600,400", value_parser = parse_network)]
     widths: Widths,
     /// Minibatch size.
     #[arg(long, value_name = "M", default_value = "500", value_parser = parse_count)]
@@ -48,8 +44,8 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Where the estimate runs (the RSS is the host process's either way).
-    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
-    device: DeviceArg,
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    device: Device,
     /// The JSON file the samples go to.
     #[arg(long, default_value = "target/bench/memory.json")]
     out: PathBuf,
@@ -93,55 +89,33 @@ struct Report {
     samples: Vec<Sample>,
 }
 
-/// Runs the estimate, prints the summary and writes the samples; `Ok(false)` when the chain
-/// diverged.
-pub(crate) fn run(args: &Args) -> Result<bool, String> {
-    let backend = match args.device {
-        DeviceArg::Cpu => cpu_backend_name(),
-        #[cfg(feature = "cuda")]
-        DeviceArg::Cuda => "GPU (burn-cuda, f32)",
-        #[cfg(not(feature = "cuda"))]
-        DeviceArg::Cuda => return Err(super::cuda_missing("bench memory")),
-    };
-    let config = EstimatorConfig {
-        n_chains: 1,
-        n_steps: args.steps,
-        n_burnin: args.steps / 5,
-        thinning: 1,
-        batch_size: args.batch,
-        epsilon: args.epsilon,
-        gamma: args.gamma,
-        n_beta: None,
-        sampler: SamplerKind::Sgld,
-        seed: args.seed,
-        // The rest are the estimator's defaults (the MALA acceptance every 20 steps, minibatch
-        // draws); the noise placement is set for the backend in `measure`.
-        ..Default::default()
-    };
-    config.validate(args.n).map_err(|e| e.to_string())?;
-    check_writable(&args.out)?;
-    let machine = Machine::here(backend);
-    match args.device {
-        DeviceArg::Cpu => measure::<crate::device::Cpu>(args, config, machine, &Default::default()),
-        #[cfg(feature = "cuda")]
-        DeviceArg::Cuda => {
-            let device = crate::device::cuda_device()?;
-            measure::<crate::device::Gpu>(args, config, machine, &device)
-        }
-        #[cfg(not(feature = "cuda"))]
-        DeviceArg::Cuda => unreachable!("refused above"),
-    }
+/// The estimator's settings: one chain, a fifth of the steps as burn-in, and the estimator's
+/// defaults for the rest (the MALA acceptance every 20 steps, minibatch draws).
+fn config(args: &Args) -> EstimatorConfig {
+    EstimatorConfig::default()
+        .with_chains(1)
+        .with_steps(args.steps)
+        .with_burn_in(args.steps / 5)
+        .with_batch_size(args.batch)
+        .with_epsilon(args.epsilon)
+        .with_gamma(args.gamma)
+        .with_seed(args.seed)
 }
 
-fn measure<B: AutodiffBackend>(
-    args: &Args,
-    mut config: EstimatorConfig,
-    machine: Machine,
-    device: &B::Device,
-) -> Result<bool, String> {
-    config.noise = crate::device::noise_placement::<B>();
+/// Checks the options and the output file, then measures on the backend of `--device`.
+pub(crate) fn run(args: &Args) -> Result<bool, String> {
+    config(args).validate(args.n).map_err(|e| e.to_string())?;
+    check_writable(&args.out)?;
+    crate::OnDevice::BenchMemory(args).run_on(args.device, "bench memory")
+}
+
+/// Runs the estimate on backend `B`, prints the summary and writes the samples; `Ok(false)` when
+/// the chain diverged.
+pub(crate) fn measure<B: AppBackend>(args: &Args, device: &B::Device) -> Result<bool, String> {
+    let config = config(args).with_noise(NoisePlacement::of::<B>());
+    let machine = Machine::here(B::NAME);
     let widths = &args.widths;
-    let params = widths.params();
+    let params = parameter_count(&widths.0, false);
     eprintln!(
         "bench memory: {} on {}: DLN {widths} (d = {}), n = {} streamed, batch {}, {} steps ({} burn-in), ε = {:e}, γ = {}",
         machine.date,
@@ -155,22 +129,12 @@ fn measure<B: AutodiffBackend>(
         config.gamma,
     );
     let rss_before_setup_mib = rss_mib();
-    let teacher = DlnTeacher::full_rank(&widths.0, args.seed).map_err(|e| format!("cannot build the teacher: {e}"))?;
-    let inputs = SyntheticInputs::new(args.seed.wrapping_add(1), args.n, widths.0[0]).map_err(|e| e.to_string())?;
-    let data =
-        Regression(RegressionData::<B>::dln(&teacher, inputs, DataForm::Streaming, device).map_err(|e| e.to_string())?);
-    let model = teacher.to_module::<B>(device);
+    let teacher = dln_teacher(&widths.0, Teacher::FullRank, None, args.seed).map_err(|e| e.to_string())?;
+    let data = Synthetic { n: args.n, seed: args.seed, form: DataForm::Streaming };
+    let DlnPoint { point, .. } = dln_point::<B>(&teacher, data, device).map_err(|e| e.to_string())?;
 
     let mut tracker = RssTracker::new();
-    let estimate = estimate_llc(
-        &model,
-        &data,
-        |m: &Dln<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone()),
-        &config,
-        InitLoss::Known(0.0),
-        &mut tracker,
-    )
-    .map_err(|e| e.to_string())?;
+    let estimate = point.estimate(dln_loss, config.clone(), &mut tracker).map_err(|e| e.to_string())?;
     let peak = peak_rss_mib();
     let samples = tracker.samples;
     let total = config.n_steps as u64;

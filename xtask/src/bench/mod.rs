@@ -20,7 +20,7 @@
 //! median over rounds of the step rate, of the roofline and of the per-round ratio, and the min–max
 //! of the ratio.
 //!
-//! **Memory** (`memory.rs`). One real estimate (`llc_estimators::estimate_llc`, one chain, data
+//! **Memory** (`memory.rs`). One real estimate (`llc_estimators::Estimator`, one chain, data
 //! streamed so that it is never held in memory) at the teacher, with the resident set size sampled
 //! every 1% of the steps through a `Progress` implementation: peak, the RSS at 10%, 50% and 100%,
 //! and the least-squares slope over the second half, which is what a leak would show.
@@ -28,14 +28,15 @@
 //! Bad options give one line on stderr and exit status 2, as for `reproduce`.
 
 mod machine;
-mod memory;
-mod throughput;
+pub(crate) mod memory;
+pub(crate) mod throughput;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use serde::{Deserialize, Serialize};
+use clap::{Parser, Subcommand};
+use llc_app::parse::{Widths, parse_widths};
+use serde::Serialize;
 
 /// Measures SGLD throughput (chain-steps/s, GFLOP/s, share of a measured GEMM roofline, peak
 /// memory) on deep linear networks; `memory` measures the memory of a long streamed estimate.
@@ -59,126 +60,24 @@ enum Command {
     MeasureSize(throughput::ChildArgs),
 }
 
-/// Where the measurements run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum DeviceArg {
-    /// burn-ndarray, f32.
-    Cpu,
-    /// burn-cuda, f32 (needs the `cuda` feature).
-    Cuda,
-}
-
-impl DeviceArg {
-    /// The option's spelling on the command line.
-    fn name(self) -> &'static str {
-        match self {
-            Self::Cpu => "cpu",
-            Self::Cuda => "cuda",
-        }
-    }
-}
-
 /// Entry point of `cargo xtask bench`.
 pub(crate) fn main(raw: &[String]) -> ExitCode {
-    let args = match Args::try_parse_from(std::iter::once("cargo xtask bench".to_owned()).chain(raw.iter().cloned())) {
+    let args = match crate::parse_options::<Args>("cargo xtask bench", raw) {
         Ok(args) => args,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                print!("{e}");
-                return ExitCode::SUCCESS;
-            }
-            // clap's message, folded onto one line.
-            let text = e.to_string();
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-            eprintln!("{}", first.trim());
-            return ExitCode::from(2);
-        }
+        Err(status) => return status,
     };
-    let outcome = match &args.command {
+    crate::exit_status(match &args.command {
         None => throughput::run(&args.throughput),
         Some(Command::Memory(memory)) => memory::run(memory),
         Some(Command::MeasureSize(child)) => throughput::run_child(child),
-    };
-    match outcome {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    })
 }
 
-/// The error for `--device cuda` in a build without the `cuda` feature (the same words as
-/// `reproduce`'s).
-#[cfg(not(feature = "cuda"))]
-fn cuda_missing(task: &str) -> String {
-    format!(
-        "--device cuda needs the `cuda` feature: run `cargo run --release -p xtask --features cuda -- {task} --device cuda …`"
-    )
-}
-
-/// A list of DLN widths, input first, as given on the command line (`20,30,25,10`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub(crate) struct Widths(pub(crate) Vec<usize>);
-
-impl Widths {
-    /// The number of weights `d = Σ_s H_s·H_{s+1}`.
-    pub(crate) fn params(&self) -> usize {
-        self.0.windows(2).map(|w| w[0] * w[1]).sum()
-    }
-}
-
-impl std::fmt::Display for Widths {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text: Vec<String> = self.0.iter().map(usize::to_string).collect();
-        f.write_str(&text.join(","))
-    }
-}
-
-/// Parses `H1,H2,...` (at least two widths, each ≥ 1, within the theory crate's limits).
-fn parse_widths(text: &str) -> Result<Widths, String> {
-    let widths = text
-        .split(',')
-        .map(|w| w.trim().parse::<usize>().map_err(|_| format!("'{text}' is not a comma-separated list of widths")))
-        .collect::<Result<Vec<_>, _>>()?;
-    llc_theory::validate(&widths, 0).map_err(|e| format!("'{text}': {e}"))?;
-    Ok(Widths(widths))
-}
-
-/// Parses a count ≥ 1, accepting scientific notation for whole numbers (`1e6`).
-fn parse_count(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    let value = match t.parse::<usize>() {
-        Ok(n) => Some(n),
-        Err(_) => match t.parse::<f64>() {
-            Ok(x) if x.is_finite() && x >= 1.0 && x.fract() == 0.0 && x <= 1e15 => Some(x as usize),
-            _ => None,
-        },
-    };
-    match value {
-        Some(n) if n >= 1 => Ok(n),
-        _ => Err(format!("expected a whole number ≥ 1, got '{text}'")),
-    }
-}
-
-/// Parses a finite number > 0.
-fn parse_positive(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("expected a finite number > 0, got '{text}'")),
-    }
-}
-
-/// Parses a finite number ≥ 0.
-fn parse_non_negative(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-        _ => Err(format!("expected a finite number ≥ 0, got '{text}'")),
-    }
+/// Parses `H1,H2,...`: at least two widths, each ≥ 1, within the theory crate's limits.
+fn parse_network(text: &str) -> Result<Widths, String> {
+    let widths = parse_widths(text)?;
+    llc_theory::validate(&widths.0, 0).map_err(|e| format!("'{text}': {e}"))?;
+    Ok(widths)
 }
 
 /// Checks, before any measurement, that `path` can be written: creates its directory and opens it
@@ -249,15 +148,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn widths_and_counts_parse_or_name_the_problem() {
-        assert_eq!(parse_widths("20,30,25,10").unwrap(), Widths(vec![20, 30, 25, 10]));
-        assert_eq!(parse_widths("20,30,25,10").unwrap().params(), 1600);
-        assert!(parse_widths("20,x,25").unwrap_err().contains("comma-separated"));
-        assert!(parse_widths("20").is_err());
-        assert!(parse_widths("20,0,5").is_err());
-        assert_eq!(parse_count("1e6").unwrap(), 1_000_000);
-        assert!(parse_count("0").is_err());
-        assert!(parse_count("2.5").is_err());
+    fn networks_parse_or_name_the_problem() {
+        assert_eq!(parse_network("20,30,25,10").unwrap(), Widths(vec![20, 30, 25, 10]));
+        assert!(parse_network("20,x,25").unwrap_err().contains("item 2 ('x')"));
+        assert!(parse_network("20").is_err());
+        assert!(parse_network("20,0,5").is_err());
     }
 
     #[test]

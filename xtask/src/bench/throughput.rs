@@ -13,19 +13,20 @@ use std::time::{Duration, Instant};
 use burn::module::Module;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
+use llc_app::parse::{Widths, parse_count, parse_non_negative, parse_positive};
+use llc_app::{
+    AppBackend, Device, DlnPoint, Synthetic, Teacher, dln_loss, dln_point, dln_teacher, parameter_count,
+    stacked_dln_loss,
+};
 use llc_estimators::NoisePlacement;
-use llc_models::{DataForm, Dln, DlnTeacher, RegressionData, StackedDln, SyntheticInputs, mse, mse_per_copy};
+use llc_models::{DataForm, Dln, RegressionData, StackedDln};
 use llc_sampler::{NoiseSource, SgldChain, SgldChains, SgldConfig};
 use serde::{Deserialize, Serialize};
 
-use super::machine::{Machine, cpu_backend_name, peak_rss_mib};
-use super::{
-    DeviceArg, Widths, check_writable, grouped, median, mib, parse_count, parse_non_negative, parse_positive,
-    parse_widths, rate, write_json,
-};
+use super::machine::{Machine, peak_rss_mib};
+use super::{check_writable, grouped, median, mib, parse_network, rate, write_json};
 
-/// The sizes of the speed baselines (docs: /work/shared/reference/baselines.md): 1.6K, 65K and
-/// 1.12M parameters.
+/// The sizes of the speed baselines (docs/performance.md): 1.6K, 65K and 1.12M parameters.
 const DEFAULT_SIZES: [&[usize]; 3] = [&[20, 30, 25, 10], &[100, 200, 150, 100], &[500, 800, 600, 400]];
 
 /// FLOPs of one chain-step per parameter and minibatch sample (forward + backward ≈ 3 matrix
@@ -48,7 +49,7 @@ const WARMUP_MAX_SECONDS: f64 = 1.0;
 pub(crate) struct Args {
     /// DLN widths of one size, input first; repeat for several sizes (default: 20,30,25,10 and
     /// 100,200,150,100 and 500,800,600,400, the sizes of the speed baselines).
-    #[arg(long = "sizes", value_name = "H1,H2,...", value_parser = parse_widths)]
+    #[arg(long = "sizes", value_name = "H1,H2,...", value_parser = parse_network)]
     sizes: Vec<Widths>,
     /// Chain layouts to measure: 1 is one chain (`SgldChain`), C > 1 is C chains stacked into one
     /// module (`SgldChains` + `StackedDln`), for sizes under `--stack-below` parameters only.
@@ -92,8 +93,8 @@ pub(crate) struct Settings {
     #[arg(long, value_name = "K", default_value = "1024", value_parser = parse_count)]
     gemm: usize,
     /// Where the measurements run.
-    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
-    device: DeviceArg,
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    device: Device,
 }
 
 impl Settings {
@@ -129,7 +130,7 @@ impl Settings {
 #[derive(Debug, clap::Args)]
 pub(crate) struct ChildArgs {
     /// DLN widths, input first.
-    #[arg(long, value_name = "H1,H2,...", value_parser = parse_widths)]
+    #[arg(long, value_name = "H1,H2,...", value_parser = parse_network)]
     widths: Widths,
     /// The layouts to measure (already filtered by the parent).
     #[arg(long, value_name = "C1,C2,...", value_delimiter = ',', required = true, value_parser = parse_count)]
@@ -223,13 +224,7 @@ struct Report {
 /// Runs the benchmark: checks the options, measures each size in a child process, prints the table
 /// and writes the JSON file; `Ok(false)` when a size could not be measured.
 pub(crate) fn run(args: &Args) -> Result<bool, String> {
-    let backend = match args.settings.device {
-        DeviceArg::Cpu => cpu_backend_name(),
-        #[cfg(feature = "cuda")]
-        DeviceArg::Cuda => "GPU (burn-cuda, f32)",
-        #[cfg(not(feature = "cuda"))]
-        DeviceArg::Cuda => return Err(super::cuda_missing("bench")),
-    };
+    let backend = args.settings.device.backend_name().map_err(|e| e.message("xtask", "bench"))?;
     args.settings.sgld().validate().map_err(|e| e.to_string())?;
     let sizes: Vec<Widths> = if args.sizes.is_empty() {
         DEFAULT_SIZES.iter().map(|w| Widths(w.to_vec())).collect()
@@ -267,7 +262,7 @@ pub(crate) fn run(args: &Args) -> Result<bool, String> {
     let mut reports = Vec::with_capacity(sizes.len());
     let mut all_ok = true;
     for (i, widths) in sizes.iter().enumerate() {
-        let params = widths.params();
+        let params = parameter_count(&widths.0, false);
         let layouts: Vec<usize> = chains.iter().copied().filter(|&c| c == 1 || params < args.stack_below).collect();
         if layouts.is_empty() {
             eprintln!(
@@ -490,16 +485,12 @@ fn render_markdown(head: &[String], rows: &[Vec<String>]) -> String {
 /// The hidden `measure-size` subcommand: measures one size on the chosen backend and prints one
 /// JSON line.
 pub(crate) fn run_child(args: &ChildArgs) -> Result<bool, String> {
-    let measured = match args.settings.device {
-        DeviceArg::Cpu => measure_size::<crate::device::Cpu>(args, &Default::default())?,
-        #[cfg(feature = "cuda")]
-        DeviceArg::Cuda => {
-            let device = crate::device::cuda_device()?;
-            measure_size::<crate::device::Gpu>(args, &device)?
-        }
-        #[cfg(not(feature = "cuda"))]
-        DeviceArg::Cuda => return Err(super::cuda_missing("bench")),
-    };
+    crate::OnDevice::BenchSize(args).run_on(args.settings.device, "bench")
+}
+
+/// Measures one size on backend `B` and prints the result as one JSON line.
+pub(crate) fn measure_size<B: AppBackend>(args: &ChildArgs, device: &B::Device) -> Result<bool, String> {
+    let measured = measure_layouts::<B>(args, device)?;
     let line = serde_json::to_string(&measured).map_err(|e| format!("cannot encode the measurement: {e}"))?;
     println!("{line}");
     Ok(true)
@@ -507,30 +498,30 @@ pub(crate) fn run_child(args: &ChildArgs) -> Result<bool, String> {
 
 /// Builds the teacher, the materialized data and every layout, then runs the rounds: in each, for
 /// each layout, the roofline and right after it the step rate.
-fn measure_size<B: AutodiffBackend>(args: &ChildArgs, device: &B::Device) -> Result<SizeMeasurement, String> {
+fn measure_layouts<B: AppBackend>(args: &ChildArgs, device: &B::Device) -> Result<SizeMeasurement, String> {
     let settings = &args.settings;
     let widths = &args.widths;
     let started = Instant::now();
-    let teacher = DlnTeacher::full_rank(&widths.0, 0).map_err(|e| format!("cannot build the teacher: {e}"))?;
-    let inputs = SyntheticInputs::new(1, settings.n, widths.0[0]).map_err(|e| e.to_string())?;
-    let data = RegressionData::<B>::dln(&teacher, inputs, DataForm::Materialized, device).map_err(|e| e.to_string())?;
-    let model = teacher.to_module::<B>(device);
+    let teacher = dln_teacher(&widths.0, Teacher::FullRank, None, 0).map_err(|e| e.to_string())?;
+    let set = Synthetic { n: settings.n, seed: 0, form: DataForm::Materialized };
+    let DlnPoint { point, .. } = dln_point::<B>(&teacher, set, device).map_err(|e| e.to_string())?;
+    let data = &point.data.0;
     let mut layouts = args
         .chains
         .iter()
-        .map(|&chains| Layout::new(&model, chains, settings, device))
+        .map(|&chains| Layout::new(&point.model, chains, settings, device))
         .collect::<Result<Vec<_>, String>>()?;
     let gemm = Gemm::<B::InnerBackend>::new(settings.gemm, device);
     let setup_seconds = started.elapsed().as_secs_f64();
 
-    let params = widths.params();
+    let params = parameter_count(&widths.0, false);
     let flops_per_chain_step = FLOPS_PER_SAMPLE_AND_PARAM * (settings.batch * params) as f64;
     let warmup = (WARMUP_SHARE * settings.seconds).min(WARMUP_MAX_SECONDS);
     let mut rounds: Vec<Vec<Round>> = vec![Vec::with_capacity(settings.rounds); layouts.len()];
     for round in 0..settings.rounds {
         for (layout, record) in layouts.iter_mut().zip(rounds.iter_mut()) {
             let roofline_gflops = gemm.gflops(device)?;
-            let (steps, seconds) = layout.run_for(&data, settings, warmup)?;
+            let (steps, seconds) = layout.run_for(data, settings, warmup)?;
             let chain_steps_per_second = (steps * layout.chains as u64) as f64 / seconds;
             let gflops = chain_steps_per_second * flops_per_chain_step / 1e9;
             let ratio = gflops / roofline_gflops;
@@ -618,12 +609,12 @@ enum Sampler<B: AutodiffBackend> {
     Stacked(SgldChains<B, StackedDln<B>>),
 }
 
-impl<B: AutodiffBackend> Layout<B> {
+impl<B: AppBackend> Layout<B> {
     /// `chains` chains at `model` (the teacher), with their noise where the estimator would draw it
     /// on this backend.
     fn new(model: &Dln<B>, chains: usize, settings: &Settings, device: &B::Device) -> Result<Self, String> {
         let config = settings.sgld();
-        let noise: Vec<NoiseSource> = match crate::device::noise_placement::<B>() {
+        let noise: Vec<NoiseSource> = match NoisePlacement::of::<B>() {
             NoisePlacement::Host => (0..chains as u64).map(|c| NoiseSource::host(0, c)).collect(),
             NoisePlacement::Device => vec![NoiseSource::backend::<B::InnerBackend>(device, 0, 0)],
         };
@@ -656,17 +647,16 @@ impl<B: AutodiffBackend> Layout<B> {
             self.rng ^= self.rng << 17;
             *index = (self.rng % n) as usize;
         }
-        let (x, y) = data.batch(&self.indices).map_err(|e| e.to_string())?;
+        let batch = data.batch(&self.indices).map_err(|e| e.to_string())?;
         match &mut self.sampler {
             Sampler::Single(chain) => {
-                let report = chain.step(|m: &Dln<B>| mse(m.forward(x.clone()), y.clone()), false);
+                let report = chain.step(|m: &Dln<B>| dln_loss(m, &batch), false);
                 self.stalled += u64::from(!report.loss.is_finite());
             }
             Sampler::Stacked(chains) => {
-                let ([_, width_in], [_, width_out]) = (x.dims(), y.dims());
-                let x = x.reshape([self.chains, settings.batch, width_in]);
-                let y = y.reshape([self.chains, settings.batch, width_out]);
-                let report = chains.step(|m: &StackedDln<B>| mse_per_copy(m.forward(x.clone()), y.clone()), false);
+                // The batch holds the chains' minibatches one after another.
+                let loss = stacked_dln_loss::<B>(self.chains);
+                let report = chains.step(|m: &StackedDln<B>| loss(m, &batch), false);
                 self.stalled += report.moved.iter().filter(|&&moved| !moved).count() as u64;
             }
         }
@@ -696,6 +686,7 @@ impl<B: AutodiffBackend> Layout<B> {
 #[cfg(test)]
 mod tests {
     use burn::module::AutodiffModule;
+    use llc_app::Cpu;
 
     use super::*;
 
@@ -756,30 +747,20 @@ mod tests {
         assert!(markdown.contains("12.0 MiB"));
     }
 
+    /// Settings for a measurement of a few milliseconds on a tiny network (n = 50, batch 5).
+    fn tiny(rounds: usize) -> Settings {
+        Settings { rounds, seconds: 0.01, batch: 5, n: 50, epsilon: 1e-7, gamma: 1.0, gemm: 16, device: Device::Cpu }
+    }
+
     #[test]
     fn stacked_layouts_track_gradients_and_move() {
         let device = Default::default();
-        let teacher = DlnTeacher::full_rank(&[4, 3, 2], 0).unwrap();
-        let data = RegressionData::<crate::device::Cpu>::dln(
-            &teacher,
-            SyntheticInputs::new(1, 50, 4).unwrap(),
-            DataForm::Materialized,
-            &device,
-        )
-        .unwrap();
-        let model = teacher.to_module::<crate::device::Cpu>(&device);
-        let settings = Settings {
-            rounds: 1,
-            seconds: 0.01,
-            batch: 5,
-            n: 50,
-            epsilon: 1e-7,
-            gamma: 1.0,
-            gemm: 16,
-            device: DeviceArg::Cpu,
-        };
-        let mut layout = Layout::new(&model, 3, &settings, &device).unwrap();
-        layout.step(&data, &settings).unwrap();
+        let teacher = dln_teacher(&[4, 3, 2], Teacher::FullRank, None, 0).unwrap();
+        let set = Synthetic { n: 50, seed: 0, form: DataForm::Materialized };
+        let DlnPoint { point, .. } = dln_point::<Cpu>(&teacher, set, &device).unwrap();
+        let (model, settings) = (&point.model, tiny(1));
+        let mut layout = Layout::new(model, 3, &settings, &device).unwrap();
+        layout.step(&point.data.0, &settings).unwrap();
         let Sampler::Stacked(chains) = &layout.sampler else { panic!("three chains are stacked") };
         let stacked = chains.module();
         assert!(stacked.weights.iter().all(|w| w.val().is_require_grad()));
@@ -792,21 +773,8 @@ mod tests {
 
     #[test]
     fn one_size_measures_every_layout_on_the_cpu() {
-        let args = ChildArgs {
-            widths: Widths(vec![4, 3, 2]),
-            chains: vec![1, 2],
-            settings: Settings {
-                rounds: 2,
-                seconds: 0.01,
-                batch: 5,
-                n: 50,
-                epsilon: 1e-7,
-                gamma: 1.0,
-                gemm: 16,
-                device: DeviceArg::Cpu,
-            },
-        };
-        let measured = measure_size::<crate::device::Cpu>(&args, &Default::default()).unwrap();
+        let args = ChildArgs { widths: Widths(vec![4, 3, 2]), chains: vec![1, 2], settings: tiny(2) };
+        let measured = measure_layouts::<Cpu>(&args, &Default::default()).unwrap();
         assert_eq!(measured.params, 18);
         assert_eq!(measured.layouts.len(), 2);
         for layout in &measured.layouts {

@@ -38,6 +38,54 @@ impl<C: DeserializeOwned, S: DeserializeOwned + Clone> SuiteFile<C, S> {
     }
 }
 
+/// A suite's settings at one scale, with its file's description and claims, and the place they
+/// came from, which every complaint about them names. A suite that needs nothing else is this
+/// type (`MalaSuite`, `RescalingSuite`).
+pub(crate) struct SuiteSettings<C, S> {
+    /// One line on what the suite measures.
+    pub(crate) description: String,
+    /// Thresholds of the claims.
+    pub(crate) claims: C,
+    /// The scale's settings.
+    pub(crate) scale: S,
+    /// `<path> [scales.<name>]`.
+    place: String,
+}
+
+impl<C: DeserializeOwned, S: DeserializeOwned + Clone> SuiteSettings<C, S> {
+    /// Reads `file` of the `experiments` directory at `scale`.
+    pub(crate) fn read(experiments: &Path, file: &str, scale: &str) -> Result<Self, String> {
+        let path = experiments.join(file);
+        let suite = SuiteFile::<C, S>::load(&path)?;
+        let settings = suite.scale(&path, scale)?;
+        let place = format!("{} [scales.{scale}]", path.display());
+        Ok(Self { description: suite.description, claims: suite.claims, scale: settings, place })
+    }
+
+    /// A complaint about the scale's settings, naming the file and the scale.
+    pub(crate) fn at(&self, what: &str) -> String {
+        format!("{}: {what}", self.place)
+    }
+}
+
+/// The settings of one scale of a suite whose file needs nothing but its own checks.
+pub(crate) trait Scale: DeserializeOwned + Clone {
+    /// The suite's file in `experiments/`.
+    const FILE: &'static str;
+
+    /// Checks the settings; `at(what)` is a complaint that names the file and the scale.
+    fn check(&self, at: &dyn Fn(&str) -> String) -> Result<(), String>;
+}
+
+impl<C: DeserializeOwned, S: Scale> SuiteSettings<C, S> {
+    /// Reads the suite's file at `scale` and checks the scale's settings.
+    pub(crate) fn load(experiments: &Path, scale: &str) -> Result<Self, String> {
+        let suite = Self::read(experiments, S::FILE, scale)?;
+        suite.scale.check(&|what| suite.at(what))?;
+        Ok(suite)
+    }
+}
+
 /// Whether the suite file at `path` has a table `[scales.<scale>]` (some scales exist for one
 /// suite only, e.g. the DLN suite's `auto`); a file that is not valid TOML is an error.
 pub(crate) fn has_scale(path: &Path, scale: &str) -> Result<bool, String> {

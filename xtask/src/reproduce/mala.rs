@@ -1,4 +1,4 @@
-//! Suite `sgld-vs-mala` (method.md §5): SGLD against full-batch MALA on a small ReLU network over
+//! Suite `sgld-vs-mala` (docs/method.md §5): SGLD against full-batch MALA on a small ReLU network over
 //! a range of data-set sizes n: the same λ̂, but SGLD's cost is flat in n while MALA's grows.
 //!
 //! One teacher (fixed seed) for every n; the data sets nest (sample i is a function of the seed
@@ -7,18 +7,17 @@
 
 use std::path::Path;
 
-use burn::tensor::Tensor;
-use burn::tensor::backend::AutodiffBackend;
-use llc_estimators::{EstimatorConfig, InitLoss, SamplerKind, estimate_llc};
-use llc_models::{DataForm, Mlp, MlpTeacher, RegressionData, SyntheticInputs, mse};
+use llc_app::plot::{Figure, Panel, Point, Series, Style, write_figure};
+use llc_app::{AppBackend, Synthetic, mlp_loss, mlp_point, mlp_teacher};
+use llc_estimators::{EstimatorConfig, NoisePlacement, SamplerKind};
+use llc_models::DataForm;
 use serde::{Deserialize, Serialize};
 
-use super::config::{SuiteFile, require};
+use super::config::{Scale, SuiteSettings, require};
 use super::records::Record;
 use super::report::{Claim, SuiteReport, fmt_sig, mean_sd};
-use super::runner::RunProgress;
-use super::{Regression, Suite};
-use crate::figures::{Figure, Panel, Point, Series, Style, write_figure};
+use super::runner::Context;
+use super::{ChainOutcome, Suite};
 
 /// The claims' thresholds.
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +51,22 @@ pub(crate) struct MalaScale {
     burn_in: usize,
 }
 
+impl Scale for MalaScale {
+    const FILE: &'static str = "sgld-vs-mala.toml";
+
+    fn check(&self, at: &dyn Fn(&str) -> String) -> Result<(), String> {
+        require(self.widths.len() >= 3 && self.widths.iter().all(|&w| w > 0), || {
+            at("widths: at least 3, all positive")
+        })?;
+        require(!self.ns.is_empty() && self.runs >= 2, || at("need at least one n and 2 runs (for a standard error)"))?;
+        require(self.epsilon > 0.0 && self.gamma >= 0.0, || at("epsilon must be positive and gamma ≥ 0"))?;
+        require(self.sgld_batch > 0, || at("sgld_batch must be positive"))?;
+        require(self.ns.iter().all(|&n| n >= self.sgld_batch), || at("every n must be at least sgld_batch"))?;
+        require(self.steps > self.burn_in, || at("steps must exceed burn_in"))?;
+        Ok(())
+    }
+}
+
 /// Which sampler a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -79,39 +94,8 @@ pub(crate) struct MalaSpec {
     burn_in: usize,
 }
 
-/// What one run measured.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct MalaOutcome {
-    lambda_hat: Option<f64>,
-    diverged: Option<String>,
-    acceptance: Option<f64>,
-    sampling_seconds: f64,
-    steps_per_second: f64,
-}
-
-/// The suite with its config at one scale.
-pub(crate) struct MalaSuite {
-    description: String,
-    claims: MalaClaims,
-    scale: MalaScale,
-}
-
-impl MalaSuite {
-    /// Reads `experiments/sgld-vs-mala.toml` at `scale` and checks its settings.
-    pub(crate) fn load(experiments: &Path, scale: &str) -> Result<Self, String> {
-        let path = experiments.join("sgld-vs-mala.toml");
-        let file = SuiteFile::<MalaClaims, MalaScale>::load(&path)?;
-        let s = file.scale(&path, scale)?;
-        let at = |what: &str| format!("{} [scales.{scale}]: {what}", path.display());
-        require(s.widths.len() >= 3 && s.widths.iter().all(|&w| w > 0), || at("widths: at least 3, all positive"))?;
-        require(!s.ns.is_empty() && s.runs >= 2, || at("need at least one n and 2 runs (for a standard error)"))?;
-        require(s.epsilon > 0.0 && s.gamma >= 0.0, || at("epsilon must be positive and gamma ≥ 0"))?;
-        require(s.sgld_batch > 0, || at("sgld_batch must be positive"))?;
-        require(s.ns.iter().all(|&n| n >= s.sgld_batch), || at("every n must be at least sgld_batch"))?;
-        require(s.steps > s.burn_in, || at("steps must exceed burn_in"))?;
-        Ok(Self { description: file.description, claims: file.claims, scale: s })
-    }
-}
+/// The suite: its config at one scale.
+pub(crate) type MalaSuite = SuiteSettings<MalaClaims, MalaScale>;
 
 fn sampler_name(s: Sampler) -> &'static str {
     match s {
@@ -123,7 +107,7 @@ fn sampler_name(s: Sampler) -> &'static str {
 impl Suite for MalaSuite {
     const NAME: &'static str = "sgld-vs-mala";
     type Spec = MalaSpec;
-    type Outcome = MalaOutcome;
+    type Outcome = ChainOutcome;
 
     fn plan(&self) -> Vec<MalaSpec> {
         let s = &self.scale;
@@ -167,56 +151,30 @@ impl Suite for MalaSuite {
         }
     }
 
-    fn run<B: AutodiffBackend>(
-        &self,
-        spec: &MalaSpec,
-        device: &B::Device,
-        progress: &mut RunProgress,
-    ) -> Result<MalaOutcome, String> {
-        let teacher = MlpTeacher::random(&spec.widths, spec.teacher_seed, spec.hidden_bias_std)
-            .map_err(|e| format!("teacher: {e}"))?;
-        let inputs = SyntheticInputs::new(spec.teacher_seed.wrapping_add(1), spec.n, spec.widths[0])
-            .map_err(|e| e.to_string())?;
-        let data =
-            RegressionData::<B>::mlp(&teacher, inputs, DataForm::Materialized, device).map_err(|e| e.to_string())?;
-        let model = teacher.to_module::<B>(device);
-        let config = EstimatorConfig {
-            n_chains: 1,
-            n_steps: spec.steps,
-            n_burnin: spec.burn_in,
-            thinning: 1,
-            batch_size: spec.batch,
-            epsilon: spec.epsilon,
-            gamma: spec.gamma,
-            n_beta: None,
-            sampler: match spec.sampler {
-                Sampler::Sgld => SamplerKind::Sgld,
-                Sampler::Mala => SamplerKind::Mala,
-            },
-            seed: spec.seed,
-            acceptance_every: 0,
-            noise: crate::device::noise_placement::<B>(),
-            ..EstimatorConfig::default()
+    fn run<B: AppBackend>(&self, spec: &MalaSpec, on: Context<'_, B>) -> Result<ChainOutcome, String> {
+        let teacher = mlp_teacher(&spec.widths, spec.teacher_seed, spec.hidden_bias_std).map_err(|e| e.to_string())?;
+        let data = Synthetic { n: spec.n, seed: spec.teacher_seed, form: DataForm::Materialized };
+        let point = mlp_point::<B>(&teacher, data, on.device).map_err(|e| e.to_string())?;
+        let sampler = match spec.sampler {
+            Sampler::Sgld => SamplerKind::Sgld,
+            Sampler::Mala => SamplerKind::Mala,
         };
-        let estimate = estimate_llc(
-            &model,
-            &Regression(data),
-            |m: &Mlp<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone()),
-            &config,
-            InitLoss::Compute { chunk: 4096 },
-            progress,
-        )
-        .map_err(|e| e.to_string())?;
-        Ok(MalaOutcome {
-            lambda_hat: estimate.lambda_hat.is_finite().then_some(estimate.lambda_hat),
-            diverged: estimate.diagnostics.diverged.first().map(|d| d.to_string()),
-            acceptance: estimate.diagnostics.mean_acceptance,
-            sampling_seconds: estimate.seconds,
-            steps_per_second: estimate.steps_per_second,
-        })
+        let config = EstimatorConfig::default()
+            .with_chains(1)
+            .with_steps(spec.steps)
+            .with_burn_in(spec.burn_in)
+            .with_batch_size(spec.batch)
+            .with_epsilon(spec.epsilon)
+            .with_gamma(spec.gamma)
+            .with_sampler(sampler)
+            .with_seed(spec.seed)
+            .with_acceptance_every(0)
+            .with_noise(NoisePlacement::of::<B>());
+        let estimate = point.estimate(mlp_loss, config, on.progress).map_err(|e| e.to_string())?;
+        Ok(ChainOutcome::of(&estimate))
     }
 
-    fn describe(&self, record: &Record<MalaSpec, MalaOutcome>) -> Option<String> {
+    fn describe(&self, record: &Record<MalaSpec, ChainOutcome>) -> Option<String> {
         let r = &record.result;
         Some(format!(
             "{}: λ̂ = {}, {:.1} s",
@@ -226,7 +184,7 @@ impl Suite for MalaSuite {
         ))
     }
 
-    fn analyze(&self, records: &[Record<MalaSpec, MalaOutcome>], dir: &Path) -> Result<SuiteReport, String> {
+    fn analyze(&self, records: &[Record<MalaSpec, ChainOutcome>], dir: &Path) -> Result<SuiteReport, String> {
         let s = &self.scale;
         // Per (n, sampler): mean ± sd of λ̂, seconds per 10,000 steps (the fastest run's: the
         // minimum is the statistic least disturbed by other load on the machine), acceptance.
@@ -239,7 +197,7 @@ impl Suite for MalaSuite {
             acceptance: Option<f64>,
         }
         let cell = |n: usize, sampler: Sampler| -> Cell {
-            let rs: Vec<&Record<MalaSpec, MalaOutcome>> =
+            let rs: Vec<&Record<MalaSpec, ChainOutcome>> =
                 records.iter().filter(|r| r.spec.n == n && r.spec.sampler == sampler).collect();
             let hats: Vec<f64> = rs.iter().filter_map(|r| r.result.lambda_hat).collect();
             let (mean, sd) = mean_sd(&hats).unwrap_or((f64::NAN, f64::NAN));
@@ -426,7 +384,7 @@ impl Suite for MalaSuite {
     }
 }
 
-/// The paper's published table (method.md §5): n, SGLD λ̂, MALA λ̂, SGLD seconds, MALA seconds (GPU).
+/// The paper's published table (docs/method.md §5): n, SGLD λ̂, MALA λ̂, SGLD seconds, MALA seconds (GPU).
 const PAPER: [(usize, &str, &str, f64, f64); 7] = [
     (100, "54.9 ± 2.5", "54.3 ± 3.2", 32.4, 321.5),
     (316, "86.7 ± 2.3", "86.4 ± 3.3", 32.3, 213.2),

@@ -1,10 +1,15 @@
-//! `cargo xtask reproduce`: the paper's three experiment suites (method.md §4–6), their figures,
-//! and a report that checks the paper's claims one by one.
+//! `cargo xtask reproduce`: the paper's three experiment suites (docs/method.md §4–6), their
+//! figures, and a report that checks the paper's claims one by one.
 //!
 //! Flow: load `experiments/<suite>.toml` at the chosen scale → plan the runs (each with a unique id
 //! and a fingerprint of its settings) → skip the runs already recorded under the output directory
 //! → run the rest on worker threads, appending each record the moment it finishes → once a suite's
 //! records are complete, analyse them: figures (SVG and PNG), claims, a section of `REPORT.md`.
+//!
+//! Each suite (`dln/`, `mala.rs`, `rescaling.rs`) plans, runs and analyses itself through the
+//! [`Suite`] trait; the rest is shared: the config files (`config.rs`), the run records
+//! (`records.rs`), the worker threads (`runner.rs`) and the report (`report.rs`). Teachers, data and
+//! figures come from `llc_app`.
 
 mod config;
 mod dln;
@@ -17,39 +22,15 @@ mod runner;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use burn::tensor::Tensor;
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use clap::{Parser, ValueEnum};
-use llc_estimators::DataSource;
-use llc_models::RegressionData;
-use serde::Serialize;
+use llc_app::{AppBackend, Device};
+use llc_estimators::LlcEstimate;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use records::{Appender, Record, fingerprint};
 use report::SuiteReport;
-use runner::RunProgress;
-
-/// The CPU backend: burn-ndarray in f32 with autodiff.
-type Cpu = burn::backend::Autodiff<burn::backend::NdArray<f32>>;
-/// The GPU backend: burn-cuda in f32 with autodiff (only with the `cuda` feature).
-#[cfg(feature = "cuda")]
-type Gpu = burn::backend::Autodiff<burn::backend::Cuda<f32>>;
-
-/// Adapts the models crate's regression data to the estimator's [`DataSource`].
-pub(crate) struct Regression<B: Backend>(pub(crate) RegressionData<B>);
-
-impl<B: Backend> DataSource for Regression<B> {
-    type Batch = (Tensor<B, 2>, Tensor<B, 2>);
-
-    fn len(&self) -> usize {
-        self.0.n()
-    }
-
-    fn batch(&self, indices: &[usize]) -> Self::Batch {
-        // The estimator only asks for indices below n, the one condition `batch` checks.
-        self.0.batch(indices).expect("the estimator draws indices below n")
-    }
-}
+use runner::Context;
 
 /// Re-runs the paper's experiment suites and writes run records, figures, REPORT.md and
 /// summary.json.
@@ -64,8 +45,8 @@ pub(crate) struct Args {
     #[arg(long, default_value = "default")]
     scale: String,
     /// Where the runs execute.
-    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
-    device: DeviceArg,
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    device: Device,
     /// Output directory; the scale's results go to `<out>/<scale>/`.
     #[arg(long, default_value = "experiments/results")]
     out: PathBuf,
@@ -97,12 +78,6 @@ enum SuiteArg {
     SgldVsMala,
     Rescaling,
     All,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum DeviceArg {
-    Cpu,
-    Cuda,
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
@@ -137,13 +112,8 @@ pub(crate) trait Suite: Sync {
     fn cost(&self, spec: &Self::Spec) -> u64 {
         self.total_steps(spec) * self.cost_per_step(spec)
     }
-    /// Executes one run.
-    fn run<B: AutodiffBackend>(
-        &self,
-        spec: &Self::Spec,
-        device: &B::Device,
-        progress: &mut RunProgress,
-    ) -> Result<Self::Outcome, String>;
+    /// Executes one run on backend `B`.
+    fn run<B: AppBackend>(&self, spec: &Self::Spec, on: Context<'_, B>) -> Result<Self::Outcome, String>;
     /// A one-line description of a finished run for the log, if any.
     fn describe(&self, record: &Record<Self::Spec, Self::Outcome>) -> Option<String>;
     /// Figures (written into `dir`, beside REPORT.md), claims and the report section from the
@@ -151,53 +121,53 @@ pub(crate) trait Suite: Sync {
     fn analyze(&self, records: &[Record<Self::Spec, Self::Outcome>], dir: &Path) -> Result<SuiteReport, String>;
 }
 
-/// Entry point of `cargo xtask reproduce`.
-pub(crate) fn main(args: &[String]) -> ExitCode {
-    let args =
-        match Args::try_parse_from(std::iter::once("cargo xtask reproduce".to_owned()).chain(args.iter().cloned())) {
-            Ok(args) => args,
-            Err(e) => {
-                use clap::error::ErrorKind;
-                if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                    print!("{e}");
-                    return ExitCode::SUCCESS;
-                }
-                // clap's message, folded onto one line.
-                let text = e.to_string();
-                let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-                eprintln!("{}", first.trim());
-                return ExitCode::from(2);
-            }
-        };
-    match run(&args) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
+/// What a run of one chain measured (the suites `sgld-vs-mala` and `rescaling`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ChainOutcome {
+    /// λ̂, unless the chain diverged.
+    pub(crate) lambda_hat: Option<f64>,
+    /// Where the chain diverged, if it was lost.
+    pub(crate) diverged: Option<String>,
+    /// The mean acceptance (MALA's own; for SGLD the MALA acceptance of its moves), if measured.
+    #[serde(default)]
+    pub(crate) acceptance: Option<f64>,
+    /// Seconds of sampling (the set-up and L_n(w*) excluded).
+    pub(crate) sampling_seconds: f64,
+    /// Chain-steps per second of sampling.
+    #[serde(default)]
+    pub(crate) steps_per_second: f64,
+}
+
+impl ChainOutcome {
+    /// What `estimate` (of one chain) measured.
+    pub(crate) fn of(estimate: &LlcEstimate) -> Self {
+        Self {
+            lambda_hat: estimate.lambda_hat.is_finite().then_some(estimate.lambda_hat),
+            diverged: estimate.diagnostics.diverged.first().map(|d| d.to_string()),
+            acceptance: estimate.diagnostics.mean_acceptance,
+            sampling_seconds: estimate.seconds,
+            steps_per_second: estimate.steps_per_second,
         }
     }
 }
 
-/// Runs what `args` asks; `Ok(false)` when `--check` finds a claim that does not hold, or runs failed.
-fn run(args: &Args) -> Result<bool, String> {
-    match args.device {
-        DeviceArg::Cpu => run_on::<Cpu>(args, &Default::default(), "CPU (burn-ndarray, f32)"),
-        #[cfg(feature = "cuda")]
-        DeviceArg::Cuda => run_on::<Gpu>(args, &Default::default(), "GPU (burn-cuda, f32)"),
-        #[cfg(not(feature = "cuda"))]
-        DeviceArg::Cuda => Err("--device cuda needs the `cuda` feature: run \
-             `cargo run --release -p xtask --features cuda -- reproduce --device cuda …`"
-            .into()),
+/// Entry point of `cargo xtask reproduce`.
+pub(crate) fn main(args: &[String]) -> ExitCode {
+    match crate::parse_options::<Args>("cargo xtask reproduce", args) {
+        Ok(args) => crate::exit_status(crate::OnDevice::Reproduce(&args).run_on(args.device, "reproduce")),
+        Err(status) => status,
     }
 }
 
-fn run_on<B: AutodiffBackend>(args: &Args, device: &B::Device, device_name: &str) -> Result<bool, String> {
+/// Runs what `args` asks on backend `B`; `Ok(false)` when `--check` finds a claim that does not
+/// hold, or runs failed.
+pub(crate) fn run_on<B: AppBackend>(args: &Args, device: &B::Device) -> Result<bool, String> {
+    let device_name = B::NAME;
     let experiments = config::experiments_dir();
     let scale_dir = args.out.join(&args.scale);
     let jobs = args.jobs.unwrap_or_else(|| match args.device {
-        DeviceArg::Cpu => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        DeviceArg::Cuda => 1,
+        Device::Cpu => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        Device::Cuda => 1,
     });
     if jobs == 0 {
         return Err("--jobs must be at least 1".into());
@@ -392,7 +362,7 @@ struct Driven {
 }
 
 /// Runs a suite's pending runs (those of this shard, if sharded).
-fn drive<S: Suite, B: AutodiffBackend>(
+fn drive<S: Suite, B: AppBackend>(
     suite: &S,
     args: &Args,
     scale_dir: &Path,
@@ -524,7 +494,7 @@ mod tests {
         fn cost_per_step(&self, _: &usize) -> u64 {
             1
         }
-        fn run<B: AutodiffBackend>(&self, spec: &usize, _: &B::Device, _: &mut RunProgress) -> Result<f64, String> {
+        fn run<B: AppBackend>(&self, spec: &usize, _: Context<'_, B>) -> Result<f64, String> {
             self.executed.lock().unwrap().push(*spec);
             if self.fail == Some(*spec) { Err("planned failure".into()) } else { Ok(*spec as f64 * 1.5) }
         }
@@ -551,6 +521,8 @@ mod tests {
         v.sort_unstable();
         v
     }
+
+    use llc_app::Cpu;
 
     #[test]
     fn shards_split_the_runs_and_an_unsharded_pass_merges_and_resumes() {

@@ -1,4 +1,4 @@
-//! Suite `rescaling` (method.md §6): λ̂ at a ReLU teacher rescaled by α (every hidden neuron's
+//! Suite `rescaling` (docs/method.md §6): λ̂ at a ReLU teacher rescaled by α (every hidden neuron's
 //! incoming weights and bias × α, outgoing weights ÷ α: the same function), across α, with the
 //! matched diagonal preconditioner and without any.
 //!
@@ -8,19 +8,18 @@
 
 use std::path::Path;
 
-use burn::tensor::Tensor;
-use burn::tensor::backend::AutodiffBackend;
-use llc_estimators::{DrawLoss, EstimatorConfig, InitLoss, SamplerKind, estimate_llc_preconditioned};
-use llc_models::{DataForm, Mlp, MlpTeacher, RegressionData, SyntheticInputs, mse};
+use llc_app::plot::{Figure, Panel, Point, Series, Style, write_figure};
+use llc_app::{AppBackend, Synthetic, mlp_loss, mlp_point, mlp_teacher, parameter_count, rescaled_mlp};
+use llc_estimators::{DrawLoss, EstimatorConfig, NoisePlacement};
+use llc_models::DataForm;
 use llc_sampler::DiagonalPreconditioner;
 use serde::{Deserialize, Serialize};
 
-use super::config::{SuiteFile, logspace, require};
+use super::config::{Scale, SuiteSettings, logspace, require};
 use super::records::Record;
 use super::report::{Claim, SuiteReport, fmt_sig, mean_sd};
-use super::runner::RunProgress;
-use super::{Regression, Suite};
-use crate::figures::{Figure, Panel, Point, Series, Style, write_figure};
+use super::runner::Context;
+use super::{ChainOutcome, Suite};
 
 /// The claims' thresholds.
 #[derive(Debug, Clone, Deserialize)]
@@ -44,6 +43,44 @@ pub(crate) struct RescalingScale {
     alpha_exponents: [f64; 2],
     alpha_count: usize,
     runs: usize,
+    /// The chains' settings (keys of the scale's table beside the others).
+    #[serde(flatten)]
+    chain: Chain,
+}
+
+impl Scale for RescalingScale {
+    const FILE: &'static str = "rescaling.toml";
+
+    fn check(&self, at: &dyn Fn(&str) -> String) -> Result<(), String> {
+        require(!self.nets.is_empty(), || at("no nets"))?;
+        for net in &self.nets {
+            require(net.len() == 3 && net.iter().all(|&w| w > 0), || {
+                at(&format!("net {net:?}: one hidden layer (3 positive widths) expected"))
+            })?;
+            require(std::iter::once(&self.plant_source).chain(&self.plant_copies).all(|&j| j < net[1]), || {
+                at(&format!("net {net:?}: planted neuron index beyond the hidden width {}", net[1]))
+            })?;
+        }
+        require(self.alpha_count >= 2 && self.alpha_exponents.iter().all(|e| e.is_finite()), || {
+            at("alpha_count ≥ 2 and finite alpha_exponents")
+        })?;
+        require(self.runs >= 1 && self.chain.thinning >= 1 && self.chain.steps > self.chain.burn_in, || {
+            at("runs ≥ 1, thinning ≥ 1, steps > burn_in")
+        })?;
+        require(
+            self.chain.epsilon > 0.0
+                && self.chain.gamma >= 0.0
+                && self.chain.batch >= 1
+                && self.chain.batch <= self.chain.n,
+            || at("epsilon > 0, gamma ≥ 0, 1 ≤ batch ≤ n"),
+        )?;
+        Ok(())
+    }
+}
+
+/// The settings of every chain of a scale: one SGLD chain per run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Chain {
     n: usize,
     epsilon: f64,
     gamma: f64,
@@ -77,78 +114,32 @@ pub(crate) struct RescalingSpec {
     plant_copies: Vec<usize>,
     teacher_seed: u64,
     seed: u64,
-    n: usize,
-    epsilon: f64,
-    gamma: f64,
-    batch: usize,
-    steps: usize,
-    burn_in: usize,
-    thinning: usize,
+    /// The scale's chain settings (flat in the record, as the scale's keys are in the file).
+    #[serde(flatten)]
+    chain: Chain,
 }
 
-/// What one run measured.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct RescalingOutcome {
-    lambda_hat: Option<f64>,
-    diverged: Option<String>,
-    sampling_seconds: f64,
-}
-
-/// The suite with its config at one scale.
-pub(crate) struct RescalingSuite {
-    description: String,
-    claims: RescalingClaims,
-    scale: RescalingScale,
-}
+/// The suite: its config at one scale.
+pub(crate) type RescalingSuite = SuiteSettings<RescalingClaims, RescalingScale>;
 
 impl RescalingSuite {
-    /// Reads `experiments/rescaling.toml` at `scale` and checks its settings.
-    pub(crate) fn load(experiments: &Path, scale: &str) -> Result<Self, String> {
-        let path = experiments.join("rescaling.toml");
-        let file = SuiteFile::<RescalingClaims, RescalingScale>::load(&path)?;
-        let s = file.scale(&path, scale)?;
-        let at = |what: &str| format!("{} [scales.{scale}]: {what}", path.display());
-        require(!s.nets.is_empty(), || at("no nets"))?;
-        for net in &s.nets {
-            require(net.len() == 3 && net.iter().all(|&w| w > 0), || {
-                at(&format!("net {net:?}: one hidden layer (3 positive widths) expected"))
-            })?;
-            require(std::iter::once(&s.plant_source).chain(&s.plant_copies).all(|&j| j < net[1]), || {
-                at(&format!("net {net:?}: planted neuron index beyond the hidden width {}", net[1]))
-            })?;
-        }
-        require(s.alpha_count >= 2 && s.alpha_exponents.iter().all(|e| e.is_finite()), || {
-            at("alpha_count ≥ 2 and finite alpha_exponents")
-        })?;
-        require(s.runs >= 1 && s.thinning >= 1 && s.steps > s.burn_in, || {
-            at("runs ≥ 1, thinning ≥ 1, steps > burn_in")
-        })?;
-        require(s.epsilon > 0.0 && s.gamma >= 0.0 && s.batch >= 1 && s.batch <= s.n, || {
-            at("epsilon > 0, gamma ≥ 0, 1 ≤ batch ≤ n")
-        })?;
-        Ok(Self { description: file.description, claims: file.claims, scale: s })
-    }
-
     fn alphas(&self) -> Vec<f64> {
         let [from, to] = self.scale.alpha_exponents;
         logspace(from, to, self.scale.alpha_count)
     }
 }
 
-fn params_of(widths: &[usize]) -> usize {
-    widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
-}
-
 impl Suite for RescalingSuite {
     const NAME: &'static str = "rescaling";
     type Spec = RescalingSpec;
-    type Outcome = RescalingOutcome;
+    type Outcome = ChainOutcome;
 
     fn plan(&self) -> Vec<RescalingSpec> {
+        let alphas = self.alphas();
         let s = &self.scale;
         let mut plan = Vec::new();
         for (net_idx, widths) in s.nets.iter().enumerate() {
-            for (alpha_index, &alpha) in self.alphas().iter().enumerate() {
+            for (alpha_index, &alpha) in alphas.iter().enumerate() {
                 for preconditioning in [Preconditioning::Matched, Preconditioning::None] {
                     for run in 0..s.runs {
                         plan.push(RescalingSpec {
@@ -164,13 +155,7 @@ impl Suite for RescalingSuite {
                             // The same chain seed at every α: with P the trajectories are then images
                             // of each other, so λ̂ agrees to rounding.
                             seed: s.seed.wrapping_add(1000 + run as u64),
-                            n: s.n,
-                            epsilon: s.epsilon,
-                            gamma: s.gamma,
-                            batch: s.batch,
-                            steps: s.steps,
-                            burn_in: s.burn_in,
-                            thinning: s.thinning,
+                            chain: s.chain.clone(),
                         });
                     }
                 }
@@ -189,79 +174,55 @@ impl Suite for RescalingSuite {
     }
 
     fn total_steps(&self, spec: &RescalingSpec) -> u64 {
-        spec.steps as u64
+        spec.chain.steps as u64
     }
 
     fn cost_per_step(&self, spec: &RescalingSpec) -> u64 {
         // A step at batch 500 plus, every `thinning` steps, a full-data forward pass (≈ n/batch
         // forward passes of a third of a step's cost each).
-        let d = params_of(&spec.widths) as u64;
-        let step = 150 + d * spec.batch as u64 / 20_000;
-        step + step * spec.n as u64 / (3 * spec.batch as u64 * spec.thinning as u64)
+        let d = parameter_count(&spec.widths, true) as u64;
+        let step = 150 + d * spec.chain.batch as u64 / 20_000;
+        step + step * spec.chain.n as u64 / (3 * spec.chain.batch as u64 * spec.chain.thinning as u64)
     }
 
-    fn run<B: AutodiffBackend>(
-        &self,
-        spec: &RescalingSpec,
-        device: &B::Device,
-        progress: &mut RunProgress,
-    ) -> Result<RescalingOutcome, String> {
-        let mut teacher = MlpTeacher::random(&spec.widths, spec.teacher_seed, spec.hidden_bias_std)
-            .map_err(|e| format!("teacher: {e}"))?;
+    fn run<B: AppBackend>(&self, spec: &RescalingSpec, on: Context<'_, B>) -> Result<ChainOutcome, String> {
+        let mut teacher =
+            mlp_teacher(&spec.widths, spec.teacher_seed, spec.hidden_bias_std).map_err(|e| e.to_string())?;
         teacher.plant_copies(0, spec.plant_source, &spec.plant_copies).map_err(|e| format!("planting: {e}"))?;
-        let inputs = SyntheticInputs::new(spec.teacher_seed.wrapping_add(1), spec.n, spec.widths[0])
-            .map_err(|e| e.to_string())?;
-        let data =
-            RegressionData::<B>::mlp(&teacher, inputs, DataForm::Materialized, device).map_err(|e| e.to_string())?;
-        let teacher_module = teacher.to_module::<B>(device);
-        let alphas = vec![spec.alpha as f32; spec.widths[1]];
-        let factors = teacher_module.rescale_preconditioner(0, &alphas).map_err(|e| e.to_string())?;
-        let model = teacher_module.rescale_hidden(0, &alphas).map_err(|e| e.to_string())?;
-        let preconditioner = match spec.preconditioning {
-            Preconditioning::Matched => Some(
-                DiagonalPreconditioner::in_visit_order(&model, factors.into_iter().map(|p| p.factors).collect())
+        let data = Synthetic { n: spec.chain.n, seed: spec.teacher_seed, form: DataForm::Materialized };
+        let mut point = mlp_point::<B>(&teacher, data, on.device).map_err(|e| e.to_string())?;
+        let (model, factors) = rescaled_mlp(&point.model, spec.alpha as f32).map_err(|e| e.to_string())?;
+        point.model = model;
+        // The paper's plain fixed-ε SGLD: a chain that diverges is lost, not restarted with a
+        // smaller ε, since "without P some α diverges" is part of what this suite shows.
+        let config = EstimatorConfig::default()
+            .with_chains(1)
+            .with_steps(spec.chain.steps)
+            .with_burn_in(spec.chain.burn_in)
+            .with_thinning(spec.chain.thinning)
+            .with_batch_size(spec.chain.batch)
+            .with_epsilon(spec.chain.epsilon)
+            .with_max_restarts(0)
+            .with_explosion_factor(None)
+            .with_gamma(spec.chain.gamma)
+            .with_seed(spec.seed)
+            .with_acceptance_every(0)
+            .with_draw_loss(DrawLoss::Full)
+            .with_noise(NoisePlacement::of::<B>());
+        let estimator = point.estimator(mlp_loss).with_config(config).with_progress(on.progress);
+        let estimate = match spec.preconditioning {
+            Preconditioning::Matched => estimator.with_preconditioner(
+                DiagonalPreconditioner::in_visit_order(&point.model, factors)
                     .map_err(|e| format!("matched preconditioner: {e}"))?,
             ),
-            Preconditioning::None => None,
-        };
-        let config = EstimatorConfig {
-            n_chains: 1,
-            n_steps: spec.steps,
-            n_burnin: spec.burn_in,
-            thinning: spec.thinning,
-            batch_size: spec.batch,
-            epsilon: spec.epsilon,
-            // The paper's plain fixed-ε SGLD: a chain that diverges is lost, not restarted with a
-            // smaller ε, since "without P some α diverges" is part of what this suite shows.
-            epsilon_adaptation: None,
-            max_restarts: 0,
-            explosion_factor: None,
-            gamma: spec.gamma,
-            n_beta: None,
-            sampler: SamplerKind::Sgld,
-            seed: spec.seed,
-            acceptance_every: 0,
-            draw_loss: DrawLoss::Full,
-            noise: crate::device::noise_placement::<B>(),
-        };
-        let estimate = estimate_llc_preconditioned(
-            &model,
-            &Regression(data),
-            |m: &Mlp<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)| mse(m.forward(x.clone()), y.clone()),
-            &config,
-            InitLoss::Compute { chunk: 4096 },
-            preconditioner.as_ref(),
-            progress,
-        )
+            Preconditioning::None => estimator,
+        }
+        .run()
         .map_err(|e| e.to_string())?;
-        Ok(RescalingOutcome {
-            lambda_hat: estimate.lambda_hat.is_finite().then_some(estimate.lambda_hat),
-            diverged: estimate.diagnostics.diverged.first().map(|d| d.to_string()),
-            sampling_seconds: estimate.seconds,
-        })
+        Ok(ChainOutcome::of(&estimate))
     }
 
-    fn describe(&self, record: &Record<RescalingSpec, RescalingOutcome>) -> Option<String> {
+    fn describe(&self, record: &Record<RescalingSpec, ChainOutcome>) -> Option<String> {
         Some(format!(
             "{} (α = {}): λ̂ = {}",
             record.id,
@@ -270,7 +231,7 @@ impl Suite for RescalingSuite {
         ))
     }
 
-    fn analyze(&self, records: &[Record<RescalingSpec, RescalingOutcome>], dir: &Path) -> Result<SuiteReport, String> {
+    fn analyze(&self, records: &[Record<RescalingSpec, ChainOutcome>], dir: &Path) -> Result<SuiteReport, String> {
         let s = &self.scale;
         let alphas = self.alphas();
         // λ̂(α) per net and preconditioning: mean over runs, None if every run diverged.
@@ -299,13 +260,13 @@ impl Suite for RescalingSuite {
             s.hidden_bias_std,
             s.plant_copies,
             s.plant_source,
-            s.n,
-            s.epsilon,
-            s.gamma,
-            s.batch,
-            s.steps,
-            s.burn_in,
-            s.thinning,
+            s.chain.n,
+            s.chain.epsilon,
+            s.chain.gamma,
+            s.chain.batch,
+            s.chain.steps,
+            s.chain.burn_in,
+            s.chain.thinning,
             s.runs,
             s.alpha_count,
             s.alpha_exponents[0],
@@ -338,7 +299,7 @@ impl Suite for RescalingSuite {
                 .insert(name.clone(), serde_json::json!({ "diverged_alphas": plain_lost, "max_deviation": plain_dev }));
             let lo = plain_values.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = plain_values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let d = params_of(widths);
+            let d = parameter_count(widths, true);
             md.push_str(&format!(
                 "| {name} | {d} | {} | {} | {:.2e} | {} | {plain_lost} of {} | {} |\n",
                 fmt_sig(d as f64 / 2.0),
@@ -414,5 +375,23 @@ impl Suite for RescalingSuite {
     }
 }
 
-/// The paper's flat λ̂ per net (method.md §6).
+/// The paper's flat λ̂ per net (docs/method.md §6).
 const PAPER: [(&[usize], f64); 3] = [(&[10, 20, 10], 166.0), (&[20, 30, 20], 537.0), (&[30, 40, 30], 1110.0)];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reproduce::config::experiments_dir;
+
+    /// A run's record lists the chain settings flat, in the order of the scale's table, so that
+    /// its fingerprint is the one these settings had before they were grouped in `Chain`.
+    #[test]
+    fn a_runs_chain_settings_are_recorded_flat() {
+        let suite = RescalingSuite::load(&experiments_dir(), "quick").unwrap();
+        let text = serde_json::to_string(&suite.plan()[0]).unwrap();
+        let keys = ["teacher_seed", "seed", "n", "epsilon", "gamma", "batch", "steps", "burn_in", "thinning"];
+        let at: Vec<Option<usize>> = keys.iter().map(|k| text.find(&format!("\"{k}\":"))).collect();
+        assert!(at.iter().all(Option::is_some) && at.windows(2).all(|w| w[0] < w[1]), "{text}");
+        assert!(!text.contains("\"chain\""), "{text}");
+    }
+}

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use burn::tensor::backend::AutodiffBackend;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use llc_app::AppBackend;
 use llc_estimators::{Divergence, Progress, Restart};
 
 use super::Suite;
@@ -22,7 +22,7 @@ pub(crate) struct RunSummary {
 
 /// Runs every spec of `pending` on `jobs` threads, appending a record through `appender` as each
 /// one finishes.
-pub(crate) fn run_pending<S: Suite, B: AutodiffBackend>(
+pub(crate) fn run_pending<S: Suite, B: AppBackend>(
     suite: &S,
     pending: &[S::Spec],
     appender: &Appender,
@@ -63,7 +63,7 @@ pub(crate) fn run_pending<S: Suite, B: AutodiffBackend>(
                         scale: suite.cost_per_step(spec),
                         id: id.clone(),
                     };
-                    let outcome = suite.run::<B>(spec, device, &mut progress);
+                    let outcome = suite.run::<B>(spec, Context { device, progress: &mut progress });
                     // Whatever the run reported, its whole cost is now done.
                     bar.inc(cost.saturating_sub(progress.used));
                     match outcome {
@@ -91,6 +91,14 @@ pub(crate) fn run_pending<S: Suite, B: AutodiffBackend>(
     });
     bar.finish_and_clear();
     RunSummary { finished: done.into_inner(), failed: failed.into_inner().unwrap_or_else(|p| p.into_inner()) }
+}
+
+/// Where one run executes: the device of its backend, and the progress it reports.
+pub(crate) struct Context<'a, B: AppBackend> {
+    /// The device the run's tensors live on.
+    pub(crate) device: &'a B::Device,
+    /// The run's share of the suite's progress bar.
+    pub(crate) progress: &'a mut RunProgress,
 }
 
 /// Forwards an estimate's chain-steps to the suite's bar, weighted by the run's cost per step and

@@ -12,7 +12,7 @@ use toml::Value;
 
 use crate::args::{Cli, Command, EstimateCommand, EstimateDlnArgs, ParseError};
 use crate::estimate::estimator_config;
-use crate::exit::{escape_controls, one_line};
+use llc_app::report::{escape_controls, one_line};
 
 /// The name the tests give their config file.
 const FILE: &str = "run.toml";
@@ -51,7 +51,7 @@ fn dln(result: Result<Cli, ParseError>) -> EstimateDlnArgs {
 /// cleared, and the estimator settings (or the refusal) they give.
 fn meaning(mut args: EstimateDlnArgs) -> String {
     args.common.config = None;
-    format!("{args:?} {:?}", estimator_config(&args.common).map_err(|f| f.message))
+    format!("{args:?} {:?}", estimator_config::<llc_app::Cpu>(&args.common).map_err(|f| f.message))
 }
 
 fn refusal(result: Result<Cli, ParseError>) -> String {

@@ -1,18 +1,23 @@
 //! Fixtures shared by the estimator's integration tests: a linear-regression model whose λ is
-//! known (λ = d/2, and the exact λ̂ of its Gaussian posterior), and the adapter from the models
-//! crate's regression data to the estimator's `DataSource`.
+//! known (λ = d/2, and the exact λ̂ of its Gaussian posterior), a small deep linear network with
+//! its stacked copies, the adapter from the models crate's regression data to the estimator's
+//! `DataSource`, the settings and runs the tests start from, a loss that counts (and poisons) its
+//! calls, and a progress observer that records what it hears.
 //!
 //! Each test binary uses part of this module, so unused items are expected in every one of them.
 #![allow(dead_code, unreachable_pub)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use burn::backend::{Autodiff, NdArray};
-use burn::module::{Module, Param};
+use burn::module::{AutodiffModule, Module, Param};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
-use llc_estimators::DataSource;
-use llc_models::RegressionData;
+use llc_estimators::diagnostics::monte_carlo_standard_error;
+use llc_estimators::{
+    DataSource, Divergence, Estimator, EstimatorConfig, InitLoss, LlcEstimate, Progress, Restart, SamplerKind,
+};
+use llc_models::{DataForm, Dln, DlnTeacher, Mlp, RegressionData, StackedDln, SyntheticInputs, mse_per_copy};
 
 /// The CPU autodiff backend all these tests run on.
 pub type B = Autodiff<NdArray>;
@@ -30,6 +35,16 @@ impl DataSource for ModelData {
     }
     fn batch(&self, indices: &[usize]) -> Batch {
         self.0.batch(indices).expect("the estimator draws indices below n")
+    }
+}
+
+/// A fixed stream of numbers uniform in [−1, 1) (a 64-bit linear congruential generator), so that
+/// the fixtures do not depend on any random number crate.
+pub fn uniform_stream(seed: u64) -> impl FnMut() -> f32 {
+    let mut state = seed;
+    move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
 }
 
@@ -51,12 +66,7 @@ pub struct Regression {
 
 impl Regression {
     pub fn new(n: usize, d_in: usize, w_star: &[f32], d_out: usize) -> Self {
-        let mut state = 0x1234_5678_9abc_def0u64;
-        let mut uniform = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        };
-        let x: Vec<f32> = (0..n * d_in).map(|_| uniform()).collect();
+        let x: Vec<f32> = std::iter::repeat_with(uniform_stream(0x1234_5678_9abc_def0)).take(n * d_in).collect();
         let mut y = vec![0.0f32; n * d_out];
         for i in 0..n {
             for j in 0..d_out {
@@ -113,11 +123,11 @@ fn trace_of_inverse(mut m: Vec<Vec<f64>>) -> f64 {
 }
 
 impl DataSource for Regression {
-    type Batch = (Tensor<B, 2>, Tensor<B, 2>);
+    type Batch = Batch;
     fn len(&self) -> usize {
         self.x.len() / self.d_in
     }
-    fn batch(&self, indices: &[usize]) -> Self::Batch {
+    fn batch(&self, indices: &[usize]) -> Batch {
         self.batch_sizes.borrow_mut().push(indices.len());
         let device = Default::default();
         let gather = |src: &[f32], width: usize| {
@@ -130,7 +140,7 @@ impl DataSource for Regression {
 }
 
 /// The mean squared error of the linear model on a batch.
-pub fn mse(m: &Linear<B>, (x, y): &(Tensor<B, 2>, Tensor<B, 2>)) -> Tensor<B, 1> {
+pub fn mse(m: &Linear<B>, (x, y): &Batch) -> Tensor<B, 1> {
     (x.clone().matmul(m.w.val()) - y.clone()).square().mean()
 }
 
@@ -142,4 +152,161 @@ pub fn setup() -> (Linear<B>, Regression) {
     let model =
         Linear { w: Param::from_tensor(Tensor::from_data(TensorData::new(w_star.clone(), [d_in, d_out]), &device)) };
     (model, Regression::new(2_000, d_in, &w_star, d_out))
+}
+
+/// A full-rank deep linear network 6 → 8 → 5 at its teacher (d = 88) and 5,000 noiseless samples
+/// from it, held in memory.
+pub fn dln() -> (Dln<B>, ModelData) {
+    let device = Default::default();
+    let widths = [6, 8, 5];
+    let teacher = DlnTeacher::full_rank(&widths, 3).unwrap();
+    let inputs = SyntheticInputs::new(2, 5_000, widths[0]).unwrap();
+    let data = RegressionData::<B>::dln(&teacher, inputs, DataForm::Materialized, &device).unwrap();
+    (teacher.to_module(&device), ModelData(data))
+}
+
+/// The mean squared error of a deep linear network on a batch.
+pub fn dln_loss(m: &Dln<B>, (x, y): &Batch) -> Tensor<B, 1> {
+    llc_models::mse(m.forward(x.clone()), y.clone())
+}
+
+/// The mean squared error of a ReLU network on a batch.
+pub fn mlp_loss(m: &Mlp<B>, (x, y): &Batch) -> Tensor<B, 1> {
+    llc_models::mse(m.forward(x.clone()), y.clone())
+}
+
+/// The C losses of C stacked deep linear networks: the batch holds the C chains' minibatches one
+/// after another, and copy c takes block c.
+pub fn stacked_dln_loss(m: &StackedDln<B>, (x, y): &Batch) -> Tensor<B, 1> {
+    let copies = m.copies();
+    let ([rows, width_in], width_out) = (x.dims(), y.dims()[1]);
+    let x = x.clone().reshape([copies, rows / copies, width_in]);
+    let y = y.clone().reshape([copies, rows / copies, width_out]);
+    mse_per_copy(m.forward(x), y)
+}
+
+/// Positive diagonal preconditioner factors for `dln`, one vector per weight matrix in visit
+/// order, log-uniform in [1/2, 2] from a fixed stream.
+pub fn random_factors(dln: &Dln<B>, seed: u64) -> Vec<Vec<f32>> {
+    let mut uniform = uniform_stream(seed);
+    dln.weights.iter().map(|w| (0..w.val().shape().num_elements()).map(|_| 2f32.powf(uniform())).collect()).collect()
+}
+
+/// `n_chains` chains of `steps` steps each, the first `burn_in` of them discarded; every other
+/// setting at its default.
+pub fn chains(n_chains: usize, steps: usize, burn_in: usize) -> EstimatorConfig {
+    EstimatorConfig::default().with_chains(n_chains).with_steps(steps).with_burn_in(burn_in)
+}
+
+/// Short runs on the linear model: 3 chains of 500 steps (100 of burn-in), batch 50 and a small
+/// fixed ε = 2e-5, without acceptance measures, so that SGLD calls the loss exactly once per step.
+pub fn short() -> EstimatorConfig {
+    chains(3, 500, 100).with_batch_size(50).with_epsilon(2e-5).with_acceptance_every(0)
+}
+
+/// MALA on the linear model with ε = 0.01, where it accepts most proposals and decorrelates within
+/// a few steps (tests/mala.rs).
+pub fn mala(n_chains: usize, steps: usize, burn_in: usize) -> EstimatorConfig {
+    chains(n_chains, steps, burn_in).with_sampler(SamplerKind::Mala).with_epsilon(1e-2)
+}
+
+/// The estimate at `model` with L_n(w*) = 0 known: every model of these tests is a noiseless
+/// teacher, so the full pass over the data is skipped.
+pub fn estimate<M, D, L>(model: &M, data: &D, loss: L, config: EstimatorConfig) -> LlcEstimate
+where
+    M: AutodiffModule<B>,
+    D: DataSource,
+    L: Fn(&M, &D::Batch) -> Tensor<B, 1>,
+{
+    Estimator::new(model, data, loss).with_config(config).with_init_loss(InitLoss::Known(0.0)).run().unwrap()
+}
+
+/// nβ times the Monte Carlo standard error of the pooled draws (from the multi-chain ESS).
+pub fn lambda_hat_standard_error(estimate: &LlcEstimate) -> f64 {
+    let traces: Vec<Vec<f64>> = estimate.per_chain.iter().map(|c| c.loss_trace.clone()).collect();
+    estimate.n_beta * monte_carlo_standard_error(&traces).expect("finished chains with finite draws")
+}
+
+/// What a poisoned call does to the loss it returns.
+#[derive(Debug, Clone, Copy)]
+pub enum Poison {
+    /// Multiplies it (by NaN or ∞).
+    Times(f32),
+    /// Adds to it (a finite explosion).
+    Plus(f32),
+}
+
+/// A loss that counts its calls (all of them, or only those on batches of a given number of rows)
+/// and poisons the calls it is told to, by their number counted from 1.
+#[derive(Default)]
+pub struct CountingLoss {
+    calls: Cell<usize>,
+    rows: Option<usize>,
+    poisoned: Vec<(usize, Poison)>,
+}
+
+impl CountingLoss {
+    /// Counts every call and poisons none.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Poisons call number `call`.
+    pub fn poison(mut self, call: usize, poison: Poison) -> Self {
+        self.poisoned.push((call, poison));
+        self
+    }
+
+    /// Counts (and poisons) only the calls on batches of `rows` rows, e.g. the full passes.
+    pub fn only_rows(mut self, rows: usize) -> Self {
+        self.rows = Some(rows);
+        self
+    }
+
+    /// The calls counted so far.
+    pub fn calls(&self) -> usize {
+        self.calls.get()
+    }
+
+    /// `loss`, counted and poisoned.
+    pub fn wrap<'a, M: 'a>(
+        &'a self,
+        loss: impl Fn(&M, &Batch) -> Tensor<B, 1> + 'a,
+    ) -> impl Fn(&M, &Batch) -> Tensor<B, 1> + 'a {
+        move |m: &M, batch: &Batch| {
+            let value = loss(m, batch);
+            if self.rows.is_some_and(|rows| rows != batch.0.dims()[0]) {
+                return value;
+            }
+            self.calls.set(self.calls.get() + 1);
+            match self.poisoned.iter().find(|(call, _)| *call == self.calls.get()) {
+                Some((_, Poison::Times(factor))) => value.mul_scalar(*factor),
+                Some((_, Poison::Plus(term))) => value.add_scalar(*term),
+                None => value,
+            }
+        }
+    }
+}
+
+/// A progress observer that records what it is told.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    /// How many times sampling started.
+    pub started: usize,
+    /// Every restart, in order.
+    pub restarts: Vec<Restart>,
+    /// Every chain lost for good, in order.
+    pub diverged: Vec<Divergence>,
+}
+
+impl Progress for Recorder {
+    fn start(&mut self, _total_steps: u64) {
+        self.started += 1;
+    }
+    fn restarted(&mut self, restart: &Restart) {
+        self.restarts.push(restart.clone());
+    }
+    fn diverged(&mut self, divergence: &Divergence) {
+        self.diverged.push(divergence.clone());
+    }
 }

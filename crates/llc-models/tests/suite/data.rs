@@ -186,7 +186,7 @@ fn mse_is_the_plain_mean_over_samples_and_outputs() {
 }
 
 #[test]
-fn data_from_tensors_and_custom_teachers() {
+fn data_sets_come_from_tensors_or_from_a_trained_network_as_teacher() {
     let device = Default::default();
     let x = Tensor::<B, 2>::from_floats([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], &device);
     let y = Tensor::<B, 2>::from_floats([[1.0], [2.0], [3.0]], &device);

@@ -31,7 +31,7 @@ fn forward_equals_the_host_f64_product() {
 }
 
 #[test]
-fn widths_and_parameter_count() {
+fn the_module_has_the_teachers_widths_and_parameter_count() {
     let device = Default::default();
     let teacher = DlnTeacher::random(&[5, 9, 4, 7], 0).unwrap();
     let module = teacher.to_module::<B>(&device);

@@ -9,7 +9,7 @@ use crate::common::{B, UNIT_ROUNDOFF, abs_mlp, assert_within, matrix_from_rows, 
 #[test]
 fn parameter_counts_match_the_paper() {
     let device = Default::default();
-    // method.md §5: 10→20→20→10 has d = 850; §6: 430, 1250 and 2470.
+    // docs/method.md §5: 10→20→20→10 has d = 850; §6: 430, 1250 and 2470.
     for (widths, d) in
         [(&[10, 20, 20, 10][..], 850), (&[10, 20, 10][..], 430), (&[20, 30, 20][..], 1250), (&[30, 40, 30][..], 2470)]
     {

@@ -37,7 +37,8 @@ fn assert_rescaling_preserves_outputs(teacher: &MlpTeacher, layer: usize, alphas
     assert_within(&after, &before, &bound, &format!("layer {layer}, alphas {alphas:?}"));
 }
 
-/// The paper's degenerate teacher (method.md §6): hidden neurons 1, 2, 3, 4, 5 and 8 copy neuron 0.
+/// The paper's degenerate teacher (docs/method.md §6): hidden neurons 1, 2, 3, 4, 5 and 8 copy
+/// neuron 0.
 fn planted_teacher(widths: &[usize], seed: u64) -> MlpTeacher {
     let mut teacher = MlpTeacher::random(widths, seed, 1.0).unwrap();
     teacher.plant_copies(0, 0, &[1, 2, 3, 4, 5, 8]).unwrap();
@@ -94,8 +95,8 @@ fn rescaling_changes_the_parameters_as_specified() {
 
 #[test]
 fn preconditioner_factors_match_the_paper_for_a_uniform_alpha() {
-    // method.md §6: P = alpha² on the first layer's W and b, 1/alpha² on the second layer's W, 1 on
-    // its b.
+    // docs/method.md §6: P = alpha² on the first layer's W and b, 1/alpha² on the second layer's
+    // W, 1 on its b.
     let alpha = 10f32.powi(2);
     let factors = rescale_factors(&[10, 20, 10], 0, &[alpha; 20]).unwrap();
     assert_eq!(factors.len(), 2);

@@ -171,7 +171,7 @@ fn product_and_parameter_count_follow_the_widths() {
 }
 
 #[test]
-fn numerical_rank_of_known_matrices() {
+fn the_numerical_rank_of_known_matrices_is_their_rank() {
     assert_eq!(numerical_rank(&DMatrix::zeros(4, 3)), 0);
     assert_eq!(numerical_rank(&DMatrix::identity(5, 5)), 5);
     let u = DMatrix::from_fn(6, 2, |i, j| (i + 2 * j) as f64 + 1.0);

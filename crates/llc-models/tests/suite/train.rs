@@ -1,5 +1,5 @@
-//! SGD training from a fresh student (method.md §4's SGD-trained point): PyTorch's default
-//! initialization, PyTorch's momentum convention, convergence on a realizable teacher,
+//! SGD training from a fresh student (the SGD-trained point of docs/method.md §4): PyTorch's
+//! default initialization, PyTorch's momentum convention, convergence on a realizable teacher,
 //! reproducibility, divergence reporting and bad settings.
 
 use burn::backend::Autodiff;
@@ -31,7 +31,7 @@ fn config(steps: usize, seed: u64) -> SgdTraining {
 }
 
 #[test]
-fn the_paper_settings() {
+fn the_paper_settings_are_the_default_and_valid() {
     let paper = SgdTraining::paper(7);
     assert_eq!(paper, SgdTraining { learning_rate: 0.01, momentum: 0.9, batch_size: 500, steps: 50_000, seed: 7 });
     assert_eq!(SgdTraining::default(), SgdTraining::paper(0));

@@ -209,6 +209,23 @@ enum State<B: AutodiffBackend> {
 }
 
 impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
+    /// Checks that `module` can hold `copies` stacked chains: at least one chain, and every
+    /// trainable float parameter with `copies` as its first dimension (any module holds one
+    /// chain). [`SgldChains::new`] runs the same check.
+    pub fn check_stack(module: &M, copies: usize) -> Result<(), SamplerError> {
+        if copies == 0 {
+            return Err(SamplerError::Chains(ChainMismatch::NoChains));
+        }
+        if copies > 1 {
+            let shapes = leading_dims::<B, M>(module);
+            if let Some((idx, dims)) = shapes.iter().enumerate().find(|(_, dims)| dims.first() != Some(&copies)) {
+                let shape = dims.clone();
+                return Err(SamplerError::Chains(ChainMismatch::LeadingDimension { copies, parameter: idx, shape }));
+            }
+        }
+        Ok(())
+    }
+
     /// Starts `copies` chains at `module`, whose trainable parameters all have `copies` as their
     /// first dimension. `noise` holds one host stream per chain (chain c uses `noise[c]`), or
     /// [`NoiseSource::Backend`] sources only (the backend has one generator; one entry suffices).
@@ -223,12 +240,7 @@ impl<B: AutodiffBackend, M: AutodiffModule<B>> SgldChains<B, M> {
             Some((_, t)) => t.device(),
             None => return Err(SamplerError::NoParameters),
         };
-        if copies > 1 {
-            let shapes = leading_dims::<B, M>(&module);
-            if let Some((idx, dims)) = shapes.iter().enumerate().find(|(_, dims)| dims.first() != Some(&copies)) {
-                return mismatch(ChainMismatch::LeadingDimension { copies, parameter: idx, shape: dims.clone() });
-            }
-        }
+        Self::check_stack(&module, copies)?;
         let host = noise.iter().all(NoiseSource::is_host);
         let backend = noise.iter().all(|n| !n.is_host());
         let streams: Vec<HostNormal> = if host && noise.len() == copies {

@@ -38,3 +38,21 @@ pub fn quadratic_loss(curvature: &[f32]) -> impl Fn(&Quadratic<B>) -> Tensor<B, 
 pub fn values(m: &Quadratic<B>) -> Vec<f32> {
     m.w.val().into_data().to_vec::<f32>().unwrap()
 }
+
+/// The posterior precisions k_i = nβ·a_i + γ of the quadratic loss with curvatures a: the
+/// localized tempered posterior at w* = 0 is the Gaussian with these precisions per coordinate.
+pub fn precisions(a: &[f32], n_beta: f64, gamma: f64) -> Vec<f64> {
+    a.iter().map(|&ai| n_beta * f64::from(ai) + gamma).collect()
+}
+
+/// Takes `burn_in` steps with `step`, then `draws` more, and returns what those report.
+pub fn after_burn_in<T>(burn_in: usize, draws: usize, mut step: impl FnMut() -> T) -> Vec<T> {
+    (0..burn_in).for_each(|_| drop(step()));
+    (0..draws).map(|_| step()).collect()
+}
+
+/// The traces of the coordinates of a list of points, one trace per coordinate.
+pub fn coordinates(points: &[Vec<f32>]) -> Vec<Vec<f64>> {
+    let d = points.first().map_or(0, Vec::len);
+    (0..d).map(|i| points.iter().map(|p| f64::from(p[i])).collect()).collect()
+}

@@ -1,23 +1,14 @@
 //! The heat map of `llc calibrate`: one column per step size ε, one row per nβ (or γ), each cell
 //! coloured by its value, unstable cells hatched, each row's flat region outlined in black and the
-//! recommended cell in red, with a colour bar and a title. Written as a PNG with plotters.
-//!
-//! Text is drawn with DejaVu Sans, bundled with the repository (the file of `xtask/assets`, shared
-//! with the reproduce figures), so that the PNG renders on a machine without system fonts.
+//! recommended cell in red, with a colour bar and a title. Written as a PNG.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{FontStyle, register_font};
+use plotters::style::text_anchor::HPos;
 
-/// DejaVu Sans (Bitstream Vera license, see `xtask/assets/DejaVuSans-LICENSE.txt`).
-static FONT: &[u8] = include_bytes!("../../../xtask/assets/DejaVuSans.ttf");
-
-/// The family name the bundled font is registered under.
-const FONT_FAMILY: &str = "sans-serif";
+use super::{Canvas, gradient, pixels, put_text, register_bundled_font, text_width, viridis};
 
 /// Space left of the grid, for the row labels and the rotated axis label.
 const LEFT: i32 = 112;
@@ -38,7 +29,7 @@ const HATCH: i32 = 7;
 
 /// How values map to colours.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum ColorMap {
+pub enum ColorMap {
     /// Viridis from the smallest to the largest value.
     Sequential,
     /// Blue below `centre`, white at it, red above it, symmetric around it (for λ̂/λ around 1).
@@ -50,31 +41,31 @@ pub(crate) enum ColorMap {
 
 /// Everything the heat map shows. Rows are listed bottom to top, columns left to right.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct HeatMap {
+pub struct HeatMap {
     /// The title over the map.
-    pub(crate) title: String,
+    pub title: String,
     /// The label under the columns (e.g. "step size ε").
-    pub(crate) x_label: String,
+    pub x_label: String,
     /// The label beside the rows (e.g. "nβ").
-    pub(crate) y_label: String,
+    pub y_label: String,
     /// One label per column.
-    pub(crate) columns: Vec<String>,
+    pub columns: Vec<String>,
     /// One label per row.
-    pub(crate) rows: Vec<String>,
+    pub rows: Vec<String>,
     /// `values[row][column]`: the value that colours the cell, if any (grey without one).
-    pub(crate) values: Vec<Vec<Option<f64>>>,
+    pub values: Vec<Vec<Option<f64>>>,
     /// `text[row][column]`: up to two lines written in the cell.
-    pub(crate) text: Vec<Vec<[String; 2]>>,
+    pub text: Vec<Vec<[String; 2]>>,
     /// `unstable[row][column]`: hatched cells.
-    pub(crate) unstable: Vec<Vec<bool>>,
+    pub unstable: Vec<Vec<bool>>,
     /// Per row, the columns of its flat region (outlined), if it has one.
-    pub(crate) flat: Vec<Option<std::ops::Range<usize>>>,
+    pub flat: Vec<Option<std::ops::Range<usize>>>,
     /// The recommended cell (row, column), outlined in red.
-    pub(crate) recommended: Option<(usize, usize)>,
+    pub recommended: Option<(usize, usize)>,
     /// The colour bar's title.
-    pub(crate) color_label: String,
+    pub color_label: String,
     /// How values map to colours.
-    pub(crate) color_map: ColorMap,
+    pub color_map: ColorMap,
 }
 
 /// The outline colour of the recommended cell.
@@ -83,7 +74,7 @@ const RECOMMENDED: RGBColor = RGBColor(214, 39, 40);
 const NO_VALUE: RGBColor = RGBColor(205, 205, 205);
 
 /// Writes the heat map as a PNG at `path` (whose name must end in `.png`).
-pub(crate) fn write_png(map: &HeatMap, path: &Path) -> Result<(), String> {
+pub fn write_png(map: &HeatMap, path: &Path) -> Result<(), String> {
     register_bundled_font()?;
     let (columns, rows) = (map.columns.len().max(1), map.rows.len().max(1));
     let cell_w = (640 / columns).clamp(74, 140);
@@ -97,22 +88,6 @@ pub(crate) fn write_png(map: &HeatMap, path: &Path) -> Result<(), String> {
     let cannot = |e: String| format!("cannot draw {}: {e}", path.display());
     draw(&root, map, (pixels(cell_w), pixels(cell_h))).map_err(cannot)?;
     root.present().map_err(|e| format!("cannot write {}: {e}", path.display()))
-}
-
-/// Registers the bundled DejaVu Sans as plotters' `sans-serif`, once per process.
-fn register_bundled_font() -> Result<(), String> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            register_font(FONT_FAMILY, FontStyle::Normal, FONT)
-                .map_err(|_| "the bundled font DejaVuSans.ttf cannot be read".to_string())
-        })
-        .clone()
-}
-
-/// A count of pixels as a coordinate.
-fn pixels(n: usize) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX / 4)
 }
 
 /// The range of values the colours span: the finite values of the map, padded when they are all
@@ -141,31 +116,15 @@ fn color_range(map: &HeatMap) -> (f64, f64) {
 
 /// The colour of `t` ∈ [0, 1] on the map.
 fn color_at(map: ColorMap, t: f64) -> RGBColor {
-    const VIRIDIS: [(u8, u8, u8); 9] = [
-        (68, 1, 84),
-        (72, 40, 120),
-        (62, 73, 137),
-        (49, 104, 142),
-        (38, 130, 142),
-        (31, 158, 137),
-        (53, 183, 121),
-        (110, 206, 88),
-        (253, 231, 37),
-    ];
-    const BLUE_WHITE_RED: [(u8, u8, u8); 5] =
-        [(49, 54, 149), (116, 173, 209), (247, 247, 247), (244, 109, 67), (165, 0, 38)];
-    let stops: &[(u8, u8, u8)] = match map {
-        ColorMap::Sequential => &VIRIDIS,
-        ColorMap::Diverging { .. } => &BLUE_WHITE_RED,
-    };
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
-    let scaled = t * (stops.len() - 1) as f64;
-    let i = (scaled.floor() as usize).min(stops.len() - 2);
-    let f = scaled - i as f64;
-    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * f).round() as u8;
-    let (a, b) = (stops[i], stops[i + 1]);
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    match map {
+        ColorMap::Sequential => viridis(t),
+        ColorMap::Diverging { .. } => gradient(&BLUE_WHITE_RED, t),
+    }
 }
+
+/// The diverging map: blue, white in the middle, red.
+const BLUE_WHITE_RED: [(u8, u8, u8); 5] =
+    [(49, 54, 149), (116, 173, 209), (247, 247, 247), (244, 109, 67), (165, 0, 38)];
 
 /// Black or white, whichever reads better on `background`.
 fn ink_on(background: RGBColor) -> RGBColor {
@@ -174,62 +133,15 @@ fn ink_on(background: RGBColor) -> RGBColor {
     if luma < 130.0 { WHITE } else { BLACK }
 }
 
-/// A text style of the bundled font at `size` pixels in `color`, anchored by `h` and centred
-/// vertically.
-fn font(size: f64, color: RGBColor, h: HPos) -> TextStyle<'static> {
-    (FONT_FAMILY, size).into_font().color(&color).pos(Pos::new(h, VPos::Center))
-}
-
-/// Whether `c` is a combining diacritical mark (U+0300 to U+036F).
-fn is_mark(c: char) -> bool {
-    ('\u{300}'..='\u{36f}').contains(&c)
-}
-
-/// Draws `text` centred vertically on `at`, anchored horizontally by `h`. plotters' glyph renderer
-/// would put a combining circumflex (the hat of λ̂) after its letter; it is drawn here as a small
-/// chevron over the letter instead. Returns the text's width in pixels.
+/// Draws `text` on the PNG centred vertically on `at`, anchored horizontally by `h`, at `size`
+/// pixels in `color`.
 fn text<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
     at: (i32, i32),
-    (size, color, h): (f64, RGBColor, HPos),
-) -> Result<i32, String> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let base: Vec<char> = text.chars().filter(|c| !is_mark(*c)).collect();
-    let base_text: String = base.iter().collect();
-    let style = font(size, color, h);
-    // The renderer sets glyphs a little high; lower them so that the text looks centred.
-    let drop = (0.12 * size).round() as i32;
-    area.draw_text(&base_text, &style, (at.0, at.1 + drop)).map_err(err)?;
-    let width_of = |chars: &[char]| -> Result<i32, String> {
-        let s: String = chars.iter().collect();
-        Ok(pixels(area.estimate_text_size(&s, &style).map_err(err)?.0 as usize))
-    };
-    let total = width_of(&base)?;
-    let left = match h {
-        HPos::Left => at.0,
-        HPos::Center => at.0 - total / 2,
-        HPos::Right => at.0 - total,
-    };
-    let mut seen = 0usize;
-    for c in text.chars() {
-        if !is_mark(c) {
-            seen += 1;
-            continue;
-        }
-        let Some(j) = seen.checked_sub(1) else { continue };
-        if c != '\u{302}' {
-            continue;
-        }
-        let centre = left + (width_of(&base[..j])? + width_of(&base[..=j])?) / 2;
-        let tall = base[j].is_uppercase() || "bdfhklλβδ".contains(base[j]);
-        let top = at.1 + drop - (if tall { 0.58 } else { 0.40 } * size).round() as i32;
-        let half = (0.17 * size).round() as i32;
-        let rise = (0.14 * size).round() as i32;
-        let chevron = vec![(centre - half, top), (centre, top - rise), (centre + half, top)];
-        area.draw(&PathElement::new(chevron, color.stroke_width(1 + (size / 14.0) as u32))).map_err(err)?;
-    }
-    Ok(total)
+    style: (f64, RGBColor, HPos),
+) -> Result<(), String> {
+    put_text(area, Canvas::Bitmap, text, at, style, false)
 }
 
 /// Draws the whole map on `root`; `cell` is a cell's size in pixels.
@@ -240,7 +152,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, map: &HeatMap, cell: 
     let (columns, rows) = (pixels(map.columns.len()), pixels(map.rows.len()));
     let (cw, ch) = cell;
     let (grid_w, grid_h) = (cw * columns, ch * rows);
-    text(root, &map.title, (pixels(width as usize) / 2, TOP / 2 - 4), (17.0, BLACK, HPos::Center))?;
+    text(root, &map.title, (pixels(width) / 2, TOP / 2 - 4), (17.0, BLACK, HPos::Center))?;
 
     // Cell (row, column) spans [x0, x0 + cw) × [y0, y0 + ch); row 0 is at the bottom.
     let corner = |row: i32, column: i32| (LEFT + column * cw, TOP + (rows - 1 - row) * ch);
@@ -275,7 +187,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, map: &HeatMap, cell: 
                 }
                 let y = y0 + ch / 2 + if k == 0 { -9 } else { 10 };
                 // A patch of the cell's colour under the text keeps it legible over the hatching.
-                let w = pixels(root.estimate_text_size(line, &font(size, ink, HPos::Center)).map_err(err)?.0 as usize);
+                let w = text_width(root, line, size)?;
                 let h = (size * 0.62).round() as i32;
                 let patch = [(centre - w / 2 - 3, y - h), (centre + w / 2 + 3, y + h + 1)];
                 root.draw(&Rectangle::new(patch, fill.filled())).map_err(err)?;
@@ -320,8 +232,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, map: &HeatMap, cell: 
         let (_, y0) = corner(pixels(row), 0);
         text(root, label, (LEFT - 8, y0 + ch / 2), (12.0, BLACK, HPos::Right))?;
     }
-    let axis_label = font(14.0, BLACK, HPos::Center).transform(FontTransform::Rotate270);
-    root.draw_text(&map.y_label, &axis_label, (16, TOP + grid_h / 2)).map_err(err)?;
+    put_text(root, Canvas::Bitmap, &map.y_label, (16, TOP + grid_h / 2), (14.0, BLACK, HPos::Center), true)?;
 
     // The key: what hatching and the two outlines mean.
     let key_y = TOP + grid_h + 70;
@@ -343,7 +254,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, map: &HeatMap, cell: 
         (RECOMMENDED, 3, false, "recommended ε"),
     ] {
         swatch(x, color, w, hatched)?;
-        x += 20 + text(root, label, (x + 20, key_y), (12.0, BLACK, HPos::Left))? + 18;
+        text(root, label, (x + 20, key_y), (12.0, BLACK, HPos::Left))?;
+        x += 20 + text_width(root, label, 12.0)? + 18;
     }
 
     draw_color_bar(root, map, range, (LEFT + grid_w + BAR_GAP, TOP, grid_h))
@@ -386,4 +298,56 @@ fn decimals_for(step: f64) -> usize {
         return 0;
     }
     usize::try_from((-step.log10().floor() as i64 + 1).max(0)).unwrap_or(0).min(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 2 × 3 map with every feature: values on both sides of the centre, a missing value, hatched
+    /// cells, a flat region and a recommended cell, and λ̂ in the labels.
+    fn sample(color_map: ColorMap) -> HeatMap {
+        let cell = |v: f64| [format!("{v:.3}"), "accept 0.93".to_string()];
+        HeatMap {
+            title: "λ̂/λ over ε × nβ: deep linear network 5→4→3, λ = 7.5".into(),
+            x_label: "step size ε".into(),
+            y_label: "nβ".into(),
+            columns: vec!["1e-6".into(), "1e-5".into(), "1e-4".into()],
+            rows: vec!["131.5".into(), "263.1".into()],
+            values: vec![vec![Some(0.8), Some(1.0), None], vec![Some(1.02), Some(1.1), Some(f64::NAN)]],
+            text: vec![
+                vec![cell(0.8), cell(1.0), ["none".into(), String::new()]],
+                vec![cell(1.02), cell(1.1), cell(0.0)],
+            ],
+            unstable: vec![vec![false, false, true], vec![false, false, true]],
+            flat: vec![Some(0..2), None],
+            recommended: Some((0, 1)),
+            color_label: "λ̂ / λ".into(),
+            color_map,
+        }
+    }
+
+    #[test]
+    fn heat_maps_write_a_png_with_either_colour_map() {
+        let dir = std::env::temp_dir().join(format!("llc-heatmap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, map) in [("diverging", ColorMap::Diverging { centre: 1.0 }), ("sequential", ColorMap::Sequential)] {
+            let path = dir.join(format!("{name}.png"));
+            write_png(&sample(map), &path).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 10_000, "{name}: {} bytes", bytes.len());
+        }
+        let error = write_png(&sample(ColorMap::Sequential), &dir.join("missing/x.png")).unwrap_err();
+        assert!(error.contains("missing/x.png") && !error.contains('\n'), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn colours_span_the_values_and_stay_centred() {
+        let map = sample(ColorMap::Diverging { centre: 1.0 });
+        let (lo, hi) = color_range(&map);
+        assert!((lo - 0.8).abs() < 1e-12 && (hi - 1.2).abs() < 1e-12, "{lo} {hi}");
+        assert_eq!(color_at(ColorMap::Diverging { centre: 1.0 }, 0.5), RGBColor(247, 247, 247));
+        assert_eq!(color_at(ColorMap::Sequential, f64::NAN), RGBColor(68, 1, 84));
+    }
 }

@@ -1,28 +1,18 @@
-//! Figures of the reproduce task: panels of markers, lines and error bars, written side by side as
-//! SVG and PNG with plotters.
+//! Charts: panels of markers, lines and error bars side by side, written as SVG and PNG.
 //!
 //! The caller describes a [`Figure`] literally (panels, series, points) and [`write_figure`] does the
 //! rest: axis ranges from the data, linear or logarithmic ticks, a legend placed where it hides the
 //! fewest points, optional y = x diagonal and horizontal reference line, and markers coloured by a
-//! value with a colour bar. Text in the PNG is drawn with the bundled DejaVu Sans (registered once
-//! with plotters' `ab_glyph` support), so it renders on a machine without system fonts; the SVG
-//! names the generic `sans-serif` family and does not depend on the font file.
+//! value with a colour bar.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{KeyPointHint, KeyPointWeight, NoDefaultFormatting, Ranged, ValueFormatter};
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{FontStyle, register_font};
+use plotters::style::text_anchor::HPos;
 
-/// DejaVu Sans (Bitstream Vera license, see `xtask/assets/DejaVuSans-LICENSE.txt`).
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-
-/// The font family every text of a figure uses; the bundled font is registered under this name.
-const FONT_FAMILY: &str = "sans-serif";
+use super::axis::Axis;
+use super::{Canvas, font, pixels, put_text, register_bundled_font, valid, viridis};
 
 /// Width of one panel in pixels.
 const PANEL_W: u32 = 600;
@@ -49,11 +39,10 @@ const PANEL_TITLE_H: u32 = 28;
 
 /// How one series is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Style {
+pub enum Style {
     /// Markers only (a scatter plot).
     Markers,
     /// A line through the points in their order, broken where a point cannot be drawn.
-    #[allow(dead_code, reason = "part of the figure vocabulary even while no suite draws bare lines")]
     Line,
     /// Both a line and markers.
     LineMarkers,
@@ -61,75 +50,73 @@ pub(crate) enum Style {
 
 /// One data point.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Point {
+pub struct Point {
     /// Position on the x axis.
-    pub(crate) x: f64,
+    pub x: f64,
     /// Position on the y axis.
-    pub(crate) y: f64,
+    pub y: f64,
     /// Half-length of a vertical error bar (y ± y_err), if any.
-    pub(crate) y_err: Option<f64>,
+    pub y_err: Option<f64>,
     /// Value that colours the marker when the panel has a [`ColorScale`].
-    pub(crate) color_value: Option<f64>,
+    pub color_value: Option<f64>,
 }
 
 impl Point {
     /// A point without error bar or colour value.
-    #[allow(dead_code, reason = "a convenience for callers; not every caller needs it")]
-    pub(crate) fn new(x: f64, y: f64) -> Self {
+    pub fn new(x: f64, y: f64) -> Self {
         Self { x, y, y_err: None, color_value: None }
     }
 }
 
 /// One labelled series of a panel.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Series {
+pub struct Series {
     /// Legend label; an empty label keeps the series out of the legend.
-    pub(crate) label: String,
+    pub label: String,
     /// How the series is drawn.
-    pub(crate) style: Style,
+    pub style: Style,
     /// The points, in drawing order.
-    pub(crate) points: Vec<Point>,
+    pub points: Vec<Point>,
 }
 
 /// Colouring of markers by each point's `color_value`.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct ColorScale {
+pub struct ColorScale {
     /// Label of the colour bar.
-    pub(crate) label: String,
+    pub label: String,
     /// Whether the colour map is logarithmic in the value.
-    pub(crate) log: bool,
+    pub log: bool,
 }
 
 /// One chart of a figure.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Panel {
+pub struct Panel {
     /// Title drawn above the chart.
-    pub(crate) title: String,
+    pub title: String,
     /// Label of the x axis.
-    pub(crate) x_label: String,
+    pub x_label: String,
     /// Label of the y axis.
-    pub(crate) y_label: String,
+    pub y_label: String,
     /// Logarithmic x axis (non-positive x values are skipped).
-    pub(crate) x_log: bool,
+    pub x_log: bool,
     /// Logarithmic y axis (non-positive y values are skipped).
-    pub(crate) y_log: bool,
+    pub y_log: bool,
     /// The series, drawn in order; each gets its own colour (or marker shape, with a colour scale).
-    pub(crate) series: Vec<Series>,
+    pub series: Vec<Series>,
     /// Draw the y = x diagonal (dashed grey) across the panel. When both axes have the same scale
     /// (both linear or both logarithmic), they then also share one range, so that the diagonal runs
     /// corner to corner.
-    pub(crate) diagonal: bool,
+    pub diagonal: bool,
     /// Draw a horizontal reference line at this y (dashed), e.g. 0 % error.
-    pub(crate) h_line: Option<f64>,
+    pub h_line: Option<f64>,
     /// When set, markers are coloured by each point's `color_value` (viridis-like map, log or
     /// linear), and a small colour bar with this label is drawn.
-    pub(crate) color_scale: Option<ColorScale>,
+    pub color_scale: Option<ColorScale>,
 }
 
 impl Panel {
     /// A panel with linear axes, no series and no reference lines.
-    #[allow(dead_code, reason = "a convenience for callers; not every caller needs it")]
-    pub(crate) fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Self {
+    pub fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Self {
         Self {
             title: title.into(),
             x_label: x_label.into(),
@@ -146,16 +133,16 @@ impl Panel {
 
 /// A figure: panels side by side under an optional title.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Figure {
+pub struct Figure {
     /// Title over all panels; empty for none.
-    pub(crate) title: String,
+    pub title: String,
     /// The panels, left to right.
-    pub(crate) panels: Vec<Panel>,
+    pub panels: Vec<Panel>,
 }
 
 /// Writes `<dir>/<stem>.svg` and `<dir>/<stem>.png` (panels side by side, ~600 px wide each, ~480
 /// high; PNG at the same size) and returns both paths. Creates `dir` if it does not exist.
-pub(crate) fn write_figure(figure: &Figure, dir: &Path, stem: &str) -> Result<[PathBuf; 2], String> {
+pub fn write_figure(figure: &Figure, dir: &Path, stem: &str) -> Result<[PathBuf; 2], String> {
     register_bundled_font()?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
     let svg_path = dir.join(format!("{stem}.svg"));
@@ -178,33 +165,11 @@ pub(crate) fn write_figure(figure: &Figure, dir: &Path, stem: &str) -> Result<[P
     Ok([svg_path, png_path])
 }
 
-/// Registers the bundled DejaVu Sans as plotters' `sans-serif`, once per process.
-fn register_bundled_font() -> Result<(), String> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            register_font(FONT_FAMILY, FontStyle::Normal, FONT)
-                .map_err(|_| "the bundled font xtask/assets/DejaVuSans.ttf cannot be read".to_string())
-        })
-        .clone()
-}
-
 /// Pixel size of the whole figure.
 fn figure_size(figure: &Figure) -> (u32, u32) {
     let panels = u32::try_from(figure.panels.len().max(1)).unwrap_or(u32::MAX / PANEL_W);
     let title = if figure.title.trim().is_empty() { 0 } else { TITLE_H };
     (PANEL_W.saturating_mul(panels), PANEL_H + title)
-}
-
-/// The backend a figure is drawn on. Text on the bitmap needs help: plotters' `ab_glyph` renderer
-/// sets the baseline higher than SVG viewers do, and draws a combining mark (the hat of λ̂) after its
-/// base letter instead of over it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Canvas {
-    /// SVG: text is written as is and laid out by the viewer.
-    Svg,
-    /// PNG: text is rasterized with the bundled font.
-    Bitmap,
 }
 
 /// Draws the whole figure on `root`.
@@ -219,7 +184,7 @@ fn draw_figure<DB: DrawingBackend>(
     } else {
         let (band, body) = root.split_vertically(TITLE_H);
         let centre = (pixels(band.dim_in_pixel().0) / 2, pixels(TITLE_H) / 2 + 2);
-        put_text(&band, canvas, &figure.title, centre, (20.0, HPos::Center), false)?;
+        put_text(&band, canvas, &figure.title, centre, (20.0, BLACK, HPos::Center), false)?;
         body
     };
     if figure.panels.is_empty() {
@@ -231,90 +196,9 @@ fn draw_figure<DB: DrawingBackend>(
     Ok(())
 }
 
-/// A pixel count as a coordinate.
-fn pixels(n: u32) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-/// A text style of the figure's font at `size` pixels, black.
-fn font(size: f64) -> TextStyle<'static> {
-    TextStyle::from((FONT_FAMILY, size).into_font()).color(&BLACK)
-}
-
-/// Whether `c` is a combining diacritical mark (U+0300 to U+036F).
-fn is_mark(c: char) -> bool {
-    ('\u{300}'..='\u{36f}').contains(&c)
-}
-
-/// Draws `text` centred vertically on `at`, anchored horizontally by `h`, at `size` pixels; rotated
-/// to read upwards when `rotated`. On the bitmap, combining marks are placed over their base letter.
-fn put_text<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    canvas: Canvas,
-    text: &str,
-    at: (i32, i32),
-    (size, h): (f64, HPos),
-    rotated: bool,
-) -> Result<(), String> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let mut style = font(size).pos(Pos::new(h, VPos::Center));
-    if rotated {
-        style = style.transform(FontTransform::Rotate270);
-    }
-    if canvas == Canvas::Svg {
-        return area.draw_text(text, &style, at).map_err(err);
-    }
-    // An offset along and across the text (down is positive) in pixels of the area.
-    let frame = |along: f64, across: f64| {
-        let (dx, dy) = if rotated { (across, -along) } else { (along, across) };
-        (at.0 + dx.round() as i32, at.1 + dy.round() as i32)
-    };
-    let drop = 0.12 * size;
-    let base: Vec<char> = text.chars().filter(|c| !is_mark(*c)).collect();
-    let base_text: String = base.iter().collect();
-    area.draw_text(&base_text, &style, frame(0.0, drop)).map_err(err)?;
-    if base.len() == text.chars().count() {
-        return Ok(());
-    }
-    let flat = font(size);
-    let width = |chars: &[char]| -> Result<f64, String> {
-        let s: String = chars.iter().collect();
-        Ok(f64::from(area.estimate_text_size(&s, &flat).map_err(err)?.0))
-    };
-    let total = width(&base)?;
-    let start = match h {
-        HPos::Left => 0.0,
-        HPos::Center => -(total / 2.0).floor(),
-        HPos::Right => -total,
-    };
-    let mark_style = style.pos(Pos::new(HPos::Left, VPos::Center));
-    let mut seen: usize = 0;
-    for c in text.chars() {
-        if !is_mark(c) {
-            seen += 1;
-            continue;
-        }
-        let Some(j) = seen.checked_sub(1) else { continue };
-        let centre = start + (width(&base[..j])? + width(&base[..=j])?) / 2.0;
-        let ink = match c {
-            '\u{307}' | '\u{308}' => 0.1,
-            _ => 0.27,
-        };
-        let tall = base[j].is_uppercase() || base[j].is_ascii_digit() || "bdfhklλβδζθξ".contains(base[j]);
-        let raise = if tall { 0.19 * size } else { 0.0 };
-        area.draw_text(&c.to_string(), &mark_style, frame(centre - ink * size / 2.0, drop - raise)).map_err(err)?;
-    }
-    Ok(())
-}
-
 /// A point that can be drawn: finite, and positive on a log axis.
 fn drawable(p: &Point, x_log: bool, y_log: bool) -> bool {
     valid(p.x, x_log) && valid(p.y, y_log)
-}
-
-/// Whether `v` can be placed on an axis (finite, and positive on a log axis).
-fn valid(v: f64, log: bool) -> bool {
-    v.is_finite() && (!log || v > 0.0)
 }
 
 /// A finite, positive error half-length, if any.
@@ -334,7 +218,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, canvas: Canvas,
     } else {
         let (band, body) = area.split_vertically(PANEL_TITLE_H);
         let centre = (pixels(band.dim_in_pixel().0) / 2, pixels(PANEL_TITLE_H) / 2);
-        put_text(&band, canvas, &panel.title, centre, (16.0, HPos::Center), false)?;
+        put_text(&band, canvas, &panel.title, centre, (16.0, BLACK, HPos::Center), false)?;
         body
     };
 
@@ -373,7 +257,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, canvas: Canvas,
         let (w, h) = chart.plotting_area().dim_in_pixel();
         (base.0 - outer.0, base.1 - outer.1, pixels(w), pixels(h))
     };
-    let label_size = (15.0, HPos::Center);
+    let label_size = (15.0, BLACK, HPos::Center);
     put_text(&chart_area, canvas, &panel.x_label, (plot.0 + plot.2 / 2, plot.1 + plot.3 + 38), label_size, false)?;
     put_text(&chart_area, canvas, &panel.y_label, (11, plot.1 + plot.3 / 2), label_size, true)?;
 
@@ -513,7 +397,7 @@ fn draw_legend<DB: DrawingBackend>(
         let y = by + pad + row * i32::try_from(i).unwrap_or(0) + row / 2 - 2;
         let (line, body, edge) = glyph.parts();
         area.draw(&(EmptyElement::at((bx + pad + glyph_w / 2, y)) + line + body + edge)).map_err(err)?;
-        put_text(area, canvas, label, (bx + pad + glyph_w + 6, y), (13.0, HPos::Left), false)?;
+        put_text(area, canvas, label, (bx + pad + glyph_w + 6, y), (13.0, BLACK, HPos::Left), false)?;
     }
     Ok(())
 }
@@ -609,7 +493,7 @@ fn draw_color_bar<DB: DrawingBackend>(
     let (base, outer) = (bar.plotting_area().get_base_pixel(), area.get_base_pixel());
     let middle = base.1 - outer.1 + pixels(bar.plotting_area().dim_in_pixel().1) / 2;
     let x = pixels(area.dim_in_pixel().0) - pixels(COLOR_BAR_TITLE) / 2;
-    put_text(area, canvas, label, (x, middle), (14.0, HPos::Center), true)
+    put_text(area, canvas, label, (x, middle), (14.0, BLACK, HPos::Center), true)
 }
 
 /// Marker shapes, used to tell series apart when colour encodes a value.
@@ -704,285 +588,6 @@ impl Glyph {
 fn darker(c: RGBColor) -> RGBColor {
     let f = |v: u8| (f64::from(v) * 0.7).round() as u8;
     RGBColor(f(c.0), f(c.1), f(c.2))
-}
-
-/// The viridis colour map at `t` in [0, 1] (piecewise-linear through nine of its colours).
-fn viridis(t: f64) -> RGBColor {
-    const STOPS: [(u8, u8, u8); 9] = [
-        (68, 1, 84),
-        (72, 40, 120),
-        (62, 73, 137),
-        (49, 104, 142),
-        (38, 130, 142),
-        (31, 158, 137),
-        (53, 183, 121),
-        (110, 206, 88),
-        (253, 231, 37),
-    ];
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
-    let scaled = t * (STOPS.len() - 1) as f64;
-    let i = (scaled.floor() as usize).min(STOPS.len() - 2);
-    let f = scaled - i as f64;
-    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * f).round() as u8;
-    let (a, b) = (STOPS[i], STOPS[i + 1]);
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
-}
-
-/// How the tick labels of an axis are written.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum TickFormat {
-    /// Fixed-point with this many decimals.
-    Fixed(usize),
-    /// Scientific (`2.5e-7`) with this many mantissa decimals.
-    Scientific(usize),
-    /// Powers of ten written `10⁻⁴`.
-    Power,
-    /// Each value with as few digits as it needs (1-2-5 ticks on a log axis).
-    Shortest,
-}
-
-/// One axis of a chart: its range, scale, ticks and tick labels (a plotters coordinate).
-#[derive(Clone, Debug, PartialEq)]
-struct Axis {
-    /// Lower end of the range (positive on a log axis).
-    lo: f64,
-    /// Upper end of the range, above `lo`.
-    hi: f64,
-    /// Logarithmic scale.
-    log: bool,
-    /// Labelled ticks and grid lines.
-    major: Vec<f64>,
-    /// Unlabelled light grid lines.
-    minor: Vec<f64>,
-    /// How the major ticks are labelled.
-    format: TickFormat,
-}
-
-impl Axis {
-    /// The [0, 1] axis without ticks (the colour bar's width).
-    fn unit() -> Self {
-        Self { lo: 0.0, hi: 1.0, log: false, major: Vec::new(), minor: Vec::new(), format: TickFormat::Fixed(0) }
-    }
-
-    /// An axis covering `values` (those that fit the scale) with a 5 % margin each side.
-    fn from_values(values: &[f64], log: bool) -> Self {
-        Self::from_values_with_margin(values, log, 0.05)
-    }
-
-    /// An axis covering `values` with the given margin, a fraction of the span (in log space on a
-    /// log axis), each side.
-    fn from_values_with_margin(values: &[f64], log: bool, margin: f64) -> Self {
-        let t = |v: f64| if log { v.log10() } else { v };
-        let usable = values.iter().copied().filter(|&v| valid(v, log)).map(t).filter(|v| v.is_finite());
-        let (mut lo, mut hi) = usable.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
-        if lo > hi {
-            (lo, hi) = (0.0, 1.0);
-        } else if hi - lo <= 1e-9 * if log { 1.0 } else { lo.abs().max(hi.abs()) } {
-            let half = if log {
-                0.5
-            } else if lo == 0.0 {
-                1.0
-            } else {
-                0.1 * lo.abs()
-            };
-            (lo, hi) = (lo - half, hi + half);
-        } else {
-            let pad = (hi - lo) * margin;
-            (lo, hi) = (lo - pad, hi + pad);
-        }
-        // Keep the range representable.
-        let limit = if log { 300.0 } else { f64::MAX / 4.0 };
-        let (lo, hi) = (lo.max(-limit), hi.min(limit));
-        let (lo, hi) = if log { (10f64.powf(lo), 10f64.powf(hi)) } else { (lo, hi) };
-        let (lo, hi) = if lo < hi && lo.is_finite() && hi.is_finite() { (lo, hi) } else { (1.0, 10.0) };
-        let mut axis = Self { lo, hi, log, major: Vec::new(), minor: Vec::new(), format: TickFormat::Fixed(0) };
-        axis.place_ticks();
-        axis
-    }
-
-    /// Coordinate in which the axis is linear (log10 on a log axis).
-    fn to_t(&self, v: f64) -> f64 {
-        if self.log { v.log10() } else { v }
-    }
-
-    /// Inverse of [`Axis::to_t`].
-    fn inverse(&self, t: f64) -> f64 {
-        if self.log { 10f64.powf(t) } else { t }
-    }
-
-    /// Position of `v` along the axis, 0 at `lo` and 1 at `hi`, clamped to [0, 1].
-    fn frac(&self, v: f64) -> f64 {
-        let (a, b) = (self.to_t(self.lo), self.to_t(self.hi));
-        let f = (self.to_t(v) - a) / (b - a);
-        if f.is_nan() { 0.0 } else { f.clamp(0.0, 1.0) }
-    }
-
-    /// Chooses major and minor ticks and their label format for the range.
-    fn place_ticks(&mut self) {
-        if self.log {
-            let (a, b) = (self.lo.log10(), self.hi.log10());
-            let (first, last) = (a.ceil() as i32, b.floor() as i32);
-            let decades = last - first + 1;
-            if decades >= 3 {
-                let stride = (decades + 6) / 7;
-                let first_major = first + (stride - first.rem_euclid(stride)) % stride;
-                self.major = (first_major..=last).step_by(stride as usize).map(|k| 10f64.powi(k)).collect();
-                self.minor = if stride == 1 {
-                    (first - 1..=last)
-                        .flat_map(|k| (2..10).map(move |m| f64::from(m) * 10f64.powi(k)))
-                        .filter(|v| *v >= self.lo && *v <= self.hi)
-                        .collect()
-                } else {
-                    (first..=last)
-                        .filter(|k| (k - first_major).rem_euclid(stride) != 0)
-                        .map(|k| 10f64.powi(k))
-                        .collect()
-                };
-                let plain = self.major.iter().all(|v| (1e-2..=1e4).contains(v));
-                self.format = if plain { TickFormat::Shortest } else { TickFormat::Power };
-                return;
-            }
-            let candidates: Vec<f64> = (a.floor() as i32..=b.ceil() as i32)
-                .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
-                .filter(|v| *v >= self.lo && *v <= self.hi)
-                .collect();
-            if candidates.len() >= 3 {
-                self.major = candidates;
-                self.minor = (a.floor() as i32..=b.ceil() as i32)
-                    .flat_map(|k| [3.0, 4.0, 6.0, 7.0, 8.0, 9.0].map(|m| m * 10f64.powi(k)))
-                    .filter(|v| *v >= self.lo && *v <= self.hi)
-                    .collect();
-                self.format = TickFormat::Shortest;
-                return;
-            }
-        }
-        // Linear ticks (also on a log axis spanning less than about half a decade).
-        let span = self.hi - self.lo;
-        let raw = span / 6.0;
-        if !(raw.is_finite() && raw > 0.0) {
-            return;
-        }
-        let base = 10f64.powf(raw.log10().floor());
-        // The 1-2-5 step giving closest to six ticks (the larger step on a tie).
-        let distance = |m: f64| (span / (m * base) - 6.0).abs();
-        let mantissa =
-            [10.0, 5.0, 2.0, 1.0].into_iter().fold(10.0, |best, m| if distance(m) < distance(best) { m } else { best });
-        let step = mantissa * base;
-        let ticks = |step: f64| -> Vec<f64> {
-            let (i0, i1) = ((self.lo / step).ceil(), (self.hi / step).floor());
-            if !(i0.is_finite() && i1.is_finite()) || i1 - i0 > 200.0 {
-                return Vec::new();
-            }
-            // Counted in integers: at i0 ≈ 1e16, i0 + 1.0 == i0.
-            let count = (i1 - i0).max(-1.0) as i64 + 1;
-            (0..count)
-                .map(|k| {
-                    let v = (i0 + k as f64) * step;
-                    if v.abs() < step * 1e-9 { 0.0 } else { v }
-                })
-                .collect()
-        };
-        self.major = ticks(step);
-        let minor_step = step / if mantissa == 2.0 { 4.0 } else { 5.0 };
-        self.minor = ticks(minor_step)
-            .into_iter()
-            .filter(|v| !self.major.iter().any(|m| (m - v).abs() < minor_step * 1e-6))
-            .collect();
-        let step_exponent = step.log10().floor() as i32;
-        let magnitude = self.lo.abs().max(self.hi.abs()).log10().floor() as i32;
-        self.format = if magnitude >= 6 || step_exponent <= -5 {
-            TickFormat::Scientific(usize::try_from((magnitude - step_exponent).max(0)).unwrap_or(0))
-        } else {
-            TickFormat::Fixed(usize::try_from(-step_exponent).unwrap_or(0))
-        };
-    }
-
-    /// The tick label of `v`.
-    fn label(&self, v: f64) -> String {
-        match self.format {
-            TickFormat::Fixed(decimals) => format!("{v:.decimals$}"),
-            TickFormat::Scientific(decimals) => {
-                if v == 0.0 {
-                    "0".to_string()
-                } else {
-                    trim_scientific(&format!("{v:.decimals$e}"))
-                }
-            }
-            TickFormat::Power => power_of_ten(v.log10().round() as i32),
-            TickFormat::Shortest => shortest(v),
-        }
-    }
-}
-
-/// Drops trailing zeros of a scientific mantissa: `2.50e5` → `2.5e5`, `1.00e-7` → `1e-7`.
-fn trim_scientific(s: &str) -> String {
-    match s.split_once('e') {
-        Some((mantissa, exp)) if mantissa.contains('.') => {
-            let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
-            format!("{mantissa}e{exp}")
-        }
-        _ => s.to_string(),
-    }
-}
-
-/// `10` with `k` as a superscript: `10⁻⁴`, `10⁵`.
-fn power_of_ten(k: i32) -> String {
-    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-    let mut s = String::from("10");
-    if k < 0 {
-        s.push('⁻');
-    }
-    for c in k.unsigned_abs().to_string().chars() {
-        s.push(c.to_digit(10).map_or(c, |d| DIGITS[d as usize]));
-    }
-    s
-}
-
-/// A tick value with as few digits as it needs: `0.02`, `5`, `2000`, or `2e-5` outside 1e-3..1e5.
-fn shortest(v: f64) -> String {
-    if v != 0.0 && !(1e-3..1e5).contains(&v.abs()) {
-        return trim_scientific(&format!("{v:.3e}"));
-    }
-    for decimals in 0..=6 {
-        let s = format!("{v:.decimals$}");
-        if s.parse::<f64>().is_ok_and(|p| (p - v).abs() <= v.abs() * 1e-9) {
-            return s;
-        }
-    }
-    format!("{v}")
-}
-
-impl Ranged for Axis {
-    type FormatOption = NoDefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        let f = if valid(*value, self.log) {
-            let (a, b) = (self.to_t(self.lo), self.to_t(self.hi));
-            ((self.to_t(*value) - a) / (b - a)).clamp(-0.01, 1.01)
-        } else {
-            0.0
-        };
-        (f64::from(limit.0) + f * f64::from(limit.1 - limit.0)).round() as i32
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        match hint.weight() {
-            KeyPointWeight::Bold => self.major.clone(),
-            KeyPointWeight::Any => self.minor.clone(),
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.lo..self.hi
-    }
-}
-
-impl ValueFormatter<f64> for Axis {
-    fn format_ext(&self, value: &f64) -> String {
-        // A typographic minus sign, as in print.
-        self.label(*value).replace('-', "\u{2212}")
-    }
 }
 
 #[cfg(test)]
@@ -1100,22 +705,5 @@ mod tests {
         assert!(error.contains("plain-file"), "{error}");
         assert!(!error.contains('\n'), "{error}");
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn figures_log_ticks_span_many_decades() {
-        let axis = Axis::from_values(&[1e-4, 1e4], true);
-        let labels: Vec<String> = axis.major.iter().map(|v| axis.label(*v)).collect();
-        assert_eq!(labels, ["10⁻⁴", "10⁻²", "10⁰", "10²", "10⁴"]);
-        let lambda = Axis::from_values(&[5.0, 1e5], true);
-        assert!(lambda.major.len() >= 3 && lambda.major.len() <= 8, "{:?}", lambda.major);
-        let narrow = Axis::from_values(&[2.0, 2.5], true);
-        assert!(narrow.major.len() >= 3, "{:?}", narrow.major);
-        for (values, log) in [([1.0, 1.0 + 1e-15], true), ([1e16, 1e16 + 4.0], false), ([-1e308, 1e308], false)] {
-            let axis = Axis::from_values(&values, log);
-            assert!(axis.lo < axis.hi && axis.major.len() <= 200, "{values:?}: {axis:?}");
-        }
-        let linear = Axis::from_values(&[-0.3, 0.7], false);
-        assert!(linear.major.iter().any(|v| linear.label(*v) == "0.0"), "{:?}", linear.major);
     }
 }

@@ -12,8 +12,9 @@
 //! OpenBLAS reads both variables in a library constructor, before `main` runs, so setting them
 //! from inside the process is too late (and `std::env::set_var` is `unsafe` in Rust 2024, which
 //! the workspace forbids). Instead the binary starts itself again with the variables set, once:
-//! the child finds them set and goes on. A variable the user set is never overridden. xtask
-//! compiles this same file as its own `openblas` module (`#[path]` in `xtask/src/main.rs`).
+//! the child finds them set and goes on. A variable the user set is never overridden. Both
+//! binaries, `llc` and `cargo xtask`, call [`reexec_with_settings`] first thing in `main` when
+//! they are built with their `blas` feature (which turns on this crate's).
 
 use std::process::{Command, ExitCode};
 
@@ -50,7 +51,7 @@ fn runs_skylakex_kernels() -> bool {
 /// Re-executes this binary with the same arguments and OpenBLAS's missing settings, if any are
 /// missing, and returns the child's exit status; `None` means this process should go on (nothing
 /// was missing, or the child could not be started, which is reported as a warning).
-pub(crate) fn reexec_with_settings() -> Option<ExitCode> {
+pub fn reexec_with_settings() -> Option<ExitCode> {
     let settings = missing_settings();
     if settings.is_empty() {
         return None;
