@@ -165,8 +165,10 @@ fn nothing_cites_a_file_outside_the_repository() {
             }
         }
         let lower = text.to_lowercase();
-        for marker in ["../shared", "/work/", "/home/", "/root/", "developers.md"] {
-            if lower.contains(marker) {
+        // Spelled in pieces, so that this file does not name them itself.
+        for marker in [["..", "/shared"], ["/wo", "rk/"], ["/ho", "me/"], ["/ro", "ot/"], ["developers", ".md"]] {
+            let marker = marker.concat();
+            if lower.contains(&marker) {
                 problems.push(format!("{shown}: names `{marker}`"));
             }
         }
